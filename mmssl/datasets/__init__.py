@@ -1,0 +1,7 @@
+"""Datasets, samplers and transforms for semi-supervised training (registered on import)."""
+from . import transforms  # noqa: F401
+from .mixed_ratio_sampler import MixedRatioSampler, num_batches_per_epoch, split_batch
+from .unlabeled_topdown_dataset import UnlabeledTopDownDataset
+
+__all__ = ['MixedRatioSampler', 'UnlabeledTopDownDataset', 'num_batches_per_epoch',
+           'split_batch']

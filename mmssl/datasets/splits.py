@@ -1,0 +1,138 @@
+"""Labeled/unlabeled splits of COCO-format keypoint files (the papers' protocols).
+
+* :func:`split_first_n_instances` - PoseDual (seed 000) "COCO 1K/5K/10K": labeled = the first
+  N non-crowd instances with >= 1 keypoint, in the order of ``images``; unlabeled = every
+  person box of the file (GT boxes, keypoints removed), or only the rest.
+* :func:`split_random_percent` - a random ``percent`` of the images for a fold seed (the
+  mmdet ``semi_anns`` convention ``{fold}@{percent}``).
+* :func:`split_nested_landmarks` - STLD (seed 003): shuffle the image list with a fixed seed
+  (1234 in the release) and label the first N, so splits for growing N are nested.
+
+Unlabeled outputs keep images and boxes and zero the keypoints, so no label can leak into
+unlabeled training. All functions take and return COCO dicts; :func:`write_coco` writes
+atomically.
+"""
+import copy
+import json
+import os
+import os.path as osp
+from typing import Dict, Iterable, List, Sequence, Tuple
+
+import numpy as np
+
+CocoDict = Dict[str, list]
+
+
+def load_coco(path: str) -> CocoDict:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'annotation file not found: {path}')
+    with open(path) as f:
+        coco = json.load(f)
+    for key in ('images', 'annotations'):
+        if key not in coco:
+            raise ValueError(f'{path} is not a COCO-format file: no "{key}"')
+    return coco
+
+
+def write_coco(coco: CocoDict, path: str) -> str:
+    """Write ``coco`` to ``path`` atomically (temp file + rename)."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    tmp = f'{path}.tmp.{os.getpid()}'
+    with open(tmp, 'w') as f:
+        json.dump(coco, f)
+    os.replace(tmp, path)
+    return path
+
+
+def _num_keypoints(ann: dict) -> int:
+    if 'num_keypoints' in ann:
+        return int(ann['num_keypoints'])
+    return int(np.count_nonzero(np.asarray(ann.get('keypoints', []))[2::3]))
+
+
+def _subset(coco: CocoDict, image_ids: Iterable[int], anns: List[dict],
+            strip_keypoints: bool) -> CocoDict:
+    ids = set(image_ids)
+    out = {k: copy.deepcopy(v) for k, v in coco.items() if k not in ('images', 'annotations')}
+    out['images'] = [copy.deepcopy(img) for img in coco['images'] if img['id'] in ids]
+    out['annotations'] = []
+    for ann in anns:
+        ann = copy.deepcopy(ann)
+        if strip_keypoints and 'keypoints' in ann:
+            ann['keypoints'] = [0] * len(ann['keypoints'])
+            ann['num_keypoints'] = 0
+        out['annotations'].append(ann)
+    return out
+
+
+def _anns_by_image(coco: CocoDict) -> Dict[int, List[dict]]:
+    by_image: Dict[int, List[dict]] = {img['id']: [] for img in coco['images']}
+    for ann in coco['annotations']:
+        by_image.setdefault(ann['image_id'], []).append(ann)
+    return by_image
+
+
+def split_first_n_instances(coco: CocoDict, num_labeled: int,
+                            unlabeled: str = 'all') -> Tuple[CocoDict, CocoDict]:
+    """Labeled = the first ``num_labeled`` valid instances in image order.
+
+    Args:
+        coco: a COCO keypoints dict.
+        num_labeled: number of labeled person instances.
+        unlabeled: ``'all'`` (every person box of the file, as in the paper) or ``'rest'``
+            (boxes of instances not labeled).
+    """
+    if unlabeled not in ('all', 'rest'):
+        raise ValueError(f'unlabeled must be "all" or "rest", got {unlabeled!r}')
+    by_image = _anns_by_image(coco)
+    labeled: List[dict] = []
+    for img in coco['images']:
+        for ann in by_image[img['id']]:
+            if len(labeled) < num_labeled and not ann.get('iscrowd', 0) and \
+                    _num_keypoints(ann) > 0:
+                labeled.append(ann)
+    if len(labeled) < num_labeled:
+        raise ValueError(f'only {len(labeled)} non-crowd instances with keypoints, cannot '
+                         f'label {num_labeled}')
+    labeled_ids = {a['id'] for a in labeled}
+    unl = [a for a in coco['annotations'] if not a.get('iscrowd', 0) and
+           (unlabeled == 'all' or a['id'] not in labeled_ids)]
+    return (_subset(coco, {a['image_id'] for a in labeled}, labeled, False),
+            _subset(coco, {a['image_id'] for a in unl}, unl, True))
+
+
+def split_random_percent(coco: CocoDict, percent: float,
+                         fold: int) -> Tuple[CocoDict, CocoDict]:
+    """Label a random ``percent`` of the images (seed = ``fold``); the rest is unlabeled."""
+    if not 0 < percent < 100:
+        raise ValueError(f'percent must be in (0, 100), got {percent}')
+    ids = np.array([img['id'] for img in coco['images']])
+    n = max(1, int(round(len(ids) * percent / 100.)))
+    chosen = set(np.random.RandomState(fold).permutation(ids)[:n].tolist())
+    lab = [a for a in coco['annotations'] if a['image_id'] in chosen]
+    unl = [a for a in coco['annotations'] if a['image_id'] not in chosen]
+    return (_subset(coco, chosen, lab, False),
+            _subset(coco, set(ids.tolist()) - chosen, unl, True))
+
+
+def split_nested_landmarks(coco: CocoDict, num_labeled: Sequence[int],
+                           seed: int = 1234) -> Dict[int, Tuple[CocoDict, CocoDict]]:
+    """Nested splits: shuffle the images with ``seed`` once; labeled = the first N images.
+
+    Returns:
+        dict: ``{N: (labeled, unlabeled)}`` for every N of ``num_labeled``.
+    """
+    ids = [img['id'] for img in coco['images']]
+    for n in num_labeled:
+        if not 0 < n < len(ids):
+            raise ValueError(f'cannot label {n} of {len(ids)} images')
+    order = np.random.RandomState(seed).permutation(len(ids))
+    shuffled = [ids[i] for i in order]
+    out = {}
+    for n in num_labeled:
+        chosen = set(shuffled[:n])
+        lab = [a for a in coco['annotations'] if a['image_id'] in chosen]
+        unl = [a for a in coco['annotations'] if a['image_id'] not in chosen]
+        out[n] = (_subset(coco, chosen, lab, False),
+                  _subset(coco, set(ids) - chosen, unl, True))
+    return out

@@ -1,0 +1,1 @@
+from . import hooks, runners  # noqa: F401

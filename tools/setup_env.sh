@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Create/refresh the project environment in .venv/ (idempotent; a second run takes seconds).
+#
+# Steps: venv -> torch (kept if a compatible one exists) -> build tools -> mmcv 2.1.0 with ops
+# (built once from the sdist, wheel cached outside the repo) -> OpenMMLab stack -> mmssl (-e).
+# Environment:
+#   PYTHON            interpreter for the venv (default: python3). If it already has a
+#                     compatible torch (2.1 <= v < 2.14, e.g. a cluster's CUDA build), the venv
+#                     sees it (--system-site-packages) and torch is not reinstalled.
+#   MMSSL_CACHE       wheel cache (default: ~/.cache/mmssl)
+#   MAX_JOBS          parallel compile jobs for mmcv (default: 2)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+CACHE="${MMSSL_CACHE:-$HOME/.cache/mmssl}"
+VENV="$ROOT/.venv"
+STEP="start"
+trap 'echo "[mmssl setup] FAILED at step: $STEP (see the output above)" >&2' ERR
+log() { echo "[mmssl setup] $*"; }
+
+torch_ok='import sys, torch
+v = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2])
+sys.exit(0 if (2, 1) <= v < (2, 14) else 1)'
+
+STEP="create virtual environment"
+if [ ! -x "$VENV/bin/python" ]; then
+  if "$PYTHON" -c "$torch_ok" 2>/dev/null; then
+    log "reusing the compatible torch of $PYTHON"
+    "$PYTHON" -m venv --system-site-packages "$VENV"
+  else
+    "$PYTHON" -m venv "$VENV"
+  fi
+fi
+PY="$VENV/bin/python"
+PIP=("$PY" -m pip install --disable-pip-version-check -q)
+"$PY" -c 'import sys; assert sys.version_info[:2] >= (3, 8), sys.version' ||
+  { echo "[mmssl setup] Python >= 3.8 required" >&2; exit 1; }
+
+STEP="install torch"
+if "$PY" -c "$torch_ok" 2>/dev/null; then
+  log "torch $("$PY" -c 'import torch; print(torch.__version__)') kept"
+else
+  log "installing torch 2.13.0 + torchvision 0.28.0 from PyPI (several GB once)"
+  # The machine-local find-links CPU wheel of torch has no matching torchvision: skip it.
+  PIP_FIND_LINKS= "${PIP[@]}" -r requirements/torch.txt
+fi
+if ! "$PY" -c 'import torchvision' 2>/dev/null; then
+  tv=$("$PY" - <<'PY'
+import torch
+m = {(2, 13): '0.28.0', (2, 12): '0.27.0', (2, 11): '0.26.0', (2, 10): '0.25.0', (2, 9): '0.24.0',
+     (2, 8): '0.23.0', (2, 7): '0.22.0', (2, 6): '0.21.0', (2, 5): '0.20.0', (2, 4): '0.19.0',
+     (2, 3): '0.18.0', (2, 2): '0.17.0', (2, 1): '0.16.0'}
+print(m[tuple(int(x) for x in torch.__version__.split('+')[0].split('.')[:2])])
+PY
+)
+  log "installing torchvision $tv"
+  PIP_FIND_LINKS= "${PIP[@]}" "torchvision==$tv" --no-deps
+fi
+
+STEP="install build requirements"
+"${PIP[@]}" -r requirements/build.txt "numpy>=1.23,<2"
+
+STEP="build mmcv 2.1.0 with ops"
+if "$PY" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' 2>/dev/null; then
+  log "mmcv 2.1.0 with ops present"
+else
+  key=$("$PY" -c 'import sys, torch; print(f"torch{torch.__version__}-cuda{torch.version.cuda}-py{sys.version_info[0]}{sys.version_info[1]}")')
+  wheel_dir="$CACHE/wheels/$key"
+  mkdir -p "$wheel_dir"
+  if ! ls "$wheel_dir"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
+    log "building mmcv 2.1.0 for $key (about 7 min on 2 cores, once; cached in $wheel_dir)"
+    tmp=$(mktemp -d "$CACHE/build.XXXXXX")
+    # Without a GPU build only the CPU ops; with CUDA available mmcv builds its CUDA ops too.
+    MAX_JOBS="${MAX_JOBS:-2}" "$PY" -m pip wheel --no-deps --no-build-isolation \
+      --disable-pip-version-check -w "$tmp" mmcv==2.1.0
+    mv "$tmp"/mmcv-2.1.0-*.whl "$wheel_dir"/   # rename into place: no half-written wheel
+    rm -rf "$tmp"
+  fi
+  "${PIP[@]}" --no-deps --force-reinstall "$wheel_dir"/mmcv-2.1.0-*.whl
+  # mmcv's own runtime dependencies
+  "${PIP[@]}" addict "numpy>=1.23,<2" packaging pillow pyyaml regex yapf
+fi
+
+STEP="install OpenMMLab stack"
+if ! "$PY" -c 'import mmengine, mmdet, mmpose, xtcocotools, pytest' 2>/dev/null ||
+   [ requirements/runtime.txt -nt "$VENV/.mmssl-stack" ] ||
+   [ requirements/tests.txt -nt "$VENV/.mmssl-stack" ]; then
+  "${PIP[@]}" -r requirements/runtime.txt -r requirements/tests.txt
+  "${PIP[@]}" --no-deps mmpose==1.3.2
+  touch "$VENV/.mmssl-stack"
+fi
+
+STEP="install mmssl"
+if ! "$PY" -c 'import mmssl' 2>/dev/null || [ setup.py -nt "$VENV/.mmssl-pkg" ]; then
+  "${PIP[@]}" --no-deps --no-build-isolation -e .
+  touch "$VENV/.mmssl-pkg"
+fi
+
+STEP="check imports"
+"$PY" - <<'PY'
+import torch, mmcv, mmcv.ops, mmengine, mmdet, mmpose, mmssl
+print(f'[mmssl setup] ready: torch {torch.__version__}, mmcv {mmcv.__version__}, '
+      f'mmengine {mmengine.__version__}, mmdet {mmdet.__version__}, '
+      f'mmpose {mmpose.__version__}, mmssl {mmssl.__version__}')
+PY
