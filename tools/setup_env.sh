@@ -19,6 +19,10 @@ STEP="start"
 trap 'echo "[mmssl setup] FAILED at step: $STEP (see the output above)" >&2' ERR
 log() { echo "[mmssl setup] $*"; }
 
+# pip without find-links: a machine-local CPU-only torch wheel there (this kind of machine
+# has one) has no matching torchvision; the PyPI builds run on CPU and GPU alike.
+pip_pypi() { env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null "${PIP[@]}" "$@"; }
+
 torch_ok='import sys, torch
 v = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2])
 sys.exit(0 if (2, 1) <= v < (2, 14) else 1)'
@@ -42,10 +46,11 @@ if "$PY" -c "$torch_ok" 2>/dev/null; then
   log "torch $("$PY" -c 'import torch; print(torch.__version__)') kept"
 else
   log "installing torch 2.13.0 + torchvision 0.28.0 from PyPI (several GB once)"
-  # The machine-local find-links CPU wheel of torch has no matching torchvision: skip it.
-  PIP_FIND_LINKS= "${PIP[@]}" -r requirements/torch.txt
+  pip_pypi -r requirements/torch.txt "numpy>=1.23,<2"
 fi
-if ! "$PY" -c 'import torchvision' 2>/dev/null; then
+STEP="install torchvision"
+vision_ok='import torch, torchvision.ops; torchvision.ops.nms(torch.rand(2, 4), torch.rand(2), 0.5)'
+if ! "$PY" -c "$vision_ok" 2>/dev/null; then
   tv=$("$PY" - <<'PY'
 import torch
 m = {(2, 13): '0.28.0', (2, 12): '0.27.0', (2, 11): '0.26.0', (2, 10): '0.25.0', (2, 9): '0.24.0',
@@ -55,16 +60,24 @@ print(m[tuple(int(x) for x in torch.__version__.split('+')[0].split('.')[:2])])
 PY
 )
   log "installing torchvision $tv"
-  PIP_FIND_LINKS= "${PIP[@]}" "torchvision==$tv" --no-deps
+  pip_pypi --force-reinstall --no-deps "torchvision==$tv"
+  if ! "$PY" -c "$vision_ok" 2>/dev/null && "$PY" -c "import sys, torch; \
+      sys.exit(0 if torch.__file__.startswith('$VENV') else 1)"; then
+    log "torch in .venv has no working torchvision (a local CPU-only build): reinstalling the PyPI pair"
+    pip_pypi --force-reinstall -r requirements/torch.txt "numpy>=1.23,<2"
+  fi
+  "$PY" -c "$vision_ok" || { echo "[mmssl setup] torchvision $tv does not work with torch" \
+    "$("$PY" -c 'import torch; print(torch.__version__)') (a local CPU-only torch build?):" \
+    "remove .venv and rerun, or install a matching torch/torchvision pair" >&2; exit 1; }
 fi
-
-STEP="install build requirements"
-"${PIP[@]}" -r requirements/build.txt "numpy>=1.23,<2"
 
 STEP="build mmcv 2.1.0 with ops"
 if "$PY" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' 2>/dev/null; then
   log "mmcv 2.1.0 with ops present"
 else
+  STEP="install build requirements"
+  "${PIP[@]}" -r requirements/build.txt "numpy>=1.23,<2"
+  STEP="build mmcv 2.1.0 with ops"
   key=$("$PY" -c 'import sys, torch; print(f"torch{torch.__version__}-cuda{torch.version.cuda}-py{sys.version_info[0]}{sys.version_info[1]}")')
   wheel_dir="$CACHE/wheels/$key"
   mkdir -p "$wheel_dir"

@@ -12,7 +12,7 @@ with the pelvis (root) at the origin. :func:`world_to_camera` turns poses into t
 upright orthographic camera that looks horizontally: ``(x right, depth away from the camera,
 up)``, the model frame of the lifter.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -85,9 +85,10 @@ def _rot(axis: int, ang: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sample_angles(rng: np.random.Generator, n: int,
-                   activity_probs: Optional[Sequence[float]]) -> Dict[str, np.ndarray]:
-    """Joint angles (degrees) of ``n`` people, clipped to :data:`JOINT_LIMITS_DEG`."""
+def _sample_angles(rng: np.random.Generator, n: int, activity_probs: Optional[Sequence[float]]
+                   ) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
+    """Joint angles (degrees) of ``n`` people, clipped to :data:`JOINT_LIMITS_DEG`, and their
+    activity indices."""
     probs = np.full(len(ACTIVITIES), 1. / len(ACTIVITIES)) if activity_probs is None \
         else np.asarray(activity_probs, dtype=np.float64)
     if probs.shape != (len(ACTIVITIES), ) or (probs < 0).any() or probs.sum() <= 0:
@@ -118,14 +119,16 @@ def _sample_angles(rng: np.random.Generator, n: int,
         for key in ('hip_abd', 'hip_twist', 'knee_flex', 'shoulder_abd', 'shoulder_twist',
                     'elbow_flex'):
             ang[f'{side}_{key}'] = draw(key)
-    return ang
+    return ang, act
 
 
 def sample_poses3d(num: int,
                    seed: Optional[int] = None,
                    random_yaw: bool = True,
                    bone_scale_range: Tuple[float, float] = (0.9, 1.1),
-                   activity_probs: Optional[Sequence[float]] = None) -> np.ndarray:
+                   activity_probs: Optional[Sequence[float]] = None,
+                   return_activity: bool = False
+                   ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
     """Draw 3D poses of the 17-joint Human3.6M skeleton (vectorised over people).
 
     Args:
@@ -136,9 +139,11 @@ def sample_poses3d(num: int,
         bone_scale_range: Range of the per-person body-size factor; each bone also varies by
             +-3 % (left and right alike).
         activity_probs: Weights of :data:`ACTIVITIES` (uniform by default).
+        return_activity: Also return the activity index of every pose.
 
     Returns:
-        np.ndarray: ``(num, 17, 3)`` poses in millimetres, world frame (``z`` up), root at 0.
+        np.ndarray: ``(num, 17, 3)`` poses in millimetres, world frame (``z`` up), root at 0
+        (and ``(num,)`` indices into :data:`ACTIVITIES` when ``return_activity``).
     """
     if num < 0:
         raise ValueError(f'num must be >= 0, got {num}')
@@ -146,7 +151,8 @@ def sample_poses3d(num: int,
     if not 0 < lo <= hi:
         raise ValueError(f'bone_scale_range must satisfy 0 < low <= high, got {bone_scale_range}')
     rng = np.random.default_rng(seed)
-    a = {k: np.deg2rad(v) for k, v in _sample_angles(rng, num, activity_probs).items()}
+    angles, activity = _sample_angles(rng, num, activity_probs)
+    a = {k: np.deg2rad(v) for k, v in angles.items()}
     bone_noise = 1. + 0.03 * rng.standard_normal((num, 17))
     for left, right in ((4, 1), (5, 2), (6, 3), (11, 14), (12, 15), (13, 16)):
         bone_noise[:, right] = bone_noise[:, left]
@@ -174,7 +180,7 @@ def sample_poses3d(num: int,
         # A bone's direction is set by the rotation of the joint it hangs from.
         glob[j] = glob[par] @ local[j]
         poses[:, j] = poses[:, par] + (glob[j] @ _REST_DIR[j]) * lengths[:, j:j + 1]
-    return poses
+    return (poses, activity) if return_activity else poses
 
 
 def world_to_camera(poses: np.ndarray, yaw: np.ndarray) -> np.ndarray:

@@ -1,1 +1,6 @@
-"""Registered on import; see the modules of this package."""
+"""Heads (registered in ``mmpose.registry.MODELS`` on import)."""
+from .stld_decoder_layer import PerQueryLinear, STLDDecoderLayer
+from .stld_heatmap_head import STLDHeatmapHead
+from .stld_transformer_head import STLDTransformerHead
+
+__all__ = ['PerQueryLinear', 'STLDDecoderLayer', 'STLDHeatmapHead', 'STLDTransformerHead']

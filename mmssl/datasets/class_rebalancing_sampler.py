@@ -1,0 +1,288 @@
+"""Class-rebalancing sampling (CrS) for semi-supervised detection (seed 004).
+
+:class:`ClassRebalancingSampler` draws mixed labeled / unlabeled batches from a
+``ConcatDataset([labeled, unlabeled])`` like mmdet's ``MultiSourceSampler``, but each source
+is sampled by *repeat factors*:
+
+* labeled images: repeat-factor sampling (RFS, LVIS): ``r(c) = max(1, sqrt(t / f(c)))`` with
+  ``f(c)`` the fraction of labeled images containing class c, image factor = max over its
+  classes (``t = labeled_oversample_thr``, 0.1 on COCO) - the factors of mmdet's
+  ``ClassBalancedDataset``;
+* unlabeled images: CrS factors from the teacher's pseudo-labels (:func:`crs_repeat_factors`),
+  replaced during training with :meth:`ClassRebalancingSampler.set_unlabeled_repeat_factors`
+  (``CrSRefreshHook``) without rebuilding the dataloader.
+
+Each source is an infinite stream of rounds: a round repeats image i ``floor(r_i)`` times
+plus once more with probability ``frac(r_i)``, shuffled. The stream is generated identically
+on every rank from a shared seed and sliced by rank, as in mmdet's samplers. A factor update
+starts a new round at the next stream position that is a multiple of the world size, which
+every rank reaches at the same logical time, so ranks stay in lockstep after a refresh.
+The sampler is infinite for ``IterBasedTrainLoop``; with ``epoch_length`` (batches per epoch)
+it is finite and works with ``EpochBasedTrainLoop``.
+"""
+import itertools
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from mmdet.datasets.samplers import MultiSourceSampler
+from mmdet.registry import DATA_SAMPLERS
+from torch import Tensor
+
+PseudoRecords = Mapping[int, Tuple[np.ndarray, np.ndarray]]
+
+
+def class_repeat_factors(image_freq: np.ndarray, thr: float) -> np.ndarray:
+    """``r(c) = max(1, sqrt(thr / f(c)))``; classes with ``f(c) = 0`` get 1."""
+    image_freq = np.asarray(image_freq, dtype=np.float64)
+    with np.errstate(divide='ignore'):
+        rep = np.sqrt(np.where(image_freq > 0, thr / np.maximum(image_freq, 1e-300), 1.0))
+    return np.maximum(rep, 1.0)
+
+
+def _presence(image_classes: Sequence[Sequence[int]], num_classes: int) -> np.ndarray:
+    """(num_images, num_classes) bool matrix: image i contains class c."""
+    presence = np.zeros((len(image_classes), num_classes), dtype=bool)
+    rows = np.repeat(np.arange(len(image_classes)), [len(c) for c in image_classes])
+    cols = np.fromiter(itertools.chain.from_iterable(image_classes), dtype=np.int64,
+                       count=len(rows))
+    if len(cols) and (cols.min() < 0 or cols.max() >= num_classes):
+        raise ValueError(f'class index out of range [0, {num_classes}): '
+                         f'{cols.min()}..{cols.max()}')
+    presence[rows, cols] = True
+    return presence
+
+
+def rfs_repeat_factors(image_classes: Sequence[Sequence[int]], num_classes: int,
+                       thr: float) -> np.ndarray:
+    """Repeat-factor sampling factors of labeled images (LVIS RFS).
+
+    Args:
+        image_classes: Class indices of each image's instances.
+        num_classes (int): Number of classes.
+        thr (float): Frequency threshold t.
+
+    Returns:
+        np.ndarray: (num_images, ) factors >= 1 (images without instances get 1).
+    """
+    presence = _presence(image_classes, num_classes)
+    if len(presence) == 0:
+        return np.ones(0)
+    rep = class_repeat_factors(presence.mean(axis=0), thr)
+    return np.maximum(np.where(presence, rep[None, :], 1.0).max(axis=1, initial=1.0), 1.0)
+
+
+def crs_repeat_factors(labeled_classes: Sequence[Sequence[int]],
+                       pseudo_records: Mapping[int, Tuple[np.ndarray, np.ndarray]],
+                       num_unlabeled: int,
+                       num_classes: int,
+                       lam: float) -> np.ndarray:
+    """Class-rebalancing repeat factors of unlabeled images.
+
+    ``f(c)`` is the fraction of images containing class c among the labeled images and the
+    pseudo-labeled ones (those with a record, whose pseudo-labels with margin >= 0 count);
+    ``r(c) = max(1, sqrt(lam / f(c)))``; an unlabeled image's factor is
+    ``max(1, max over its pseudo-labels of r(c) * margin)`` where ``margin`` is the
+    pseudo-label's score minus its class threshold (release). Images without a record get 1.
+
+    Args:
+        labeled_classes: Class indices of each labeled image's instances.
+        pseudo_records: Unlabeled image index -> (labels (K, ), margins (K, )).
+        num_unlabeled (int): Number of unlabeled images.
+        num_classes (int): Number of classes.
+        lam (float): lambda, the frequency threshold (grows to 0.5 on COCO).
+
+    Returns:
+        np.ndarray: (num_unlabeled, ) factors >= 1.
+    """
+    factors = np.ones(num_unlabeled)
+    if not pseudo_records or lam <= 0:
+        return factors
+    indices = np.fromiter(pseudo_records.keys(), dtype=np.int64, count=len(pseudo_records))
+    if indices.min() < 0 or indices.max() >= num_unlabeled:
+        raise ValueError(f'pseudo-label record for unlabeled index outside [0, {num_unlabeled})')
+    labels = [np.asarray(pseudo_records[i][0], dtype=np.int64) for i in indices]
+    margins = [np.asarray(pseudo_records[i][1], dtype=np.float64) for i in indices]
+    kept = [lab[m >= 0] for lab, m in zip(labels, margins)]
+    lab_presence = _presence(labeled_classes, num_classes)
+    pse_presence = _presence(kept, num_classes)
+    freq = (lab_presence.sum(0) + pse_presence.sum(0)) / max(
+        len(lab_presence) + len(pse_presence), 1)
+    rep = class_repeat_factors(freq, lam)
+    flat_labels = np.concatenate(labels) if labels else np.zeros(0, np.int64)
+    flat_margins = np.concatenate(margins) if margins else np.zeros(0)
+    if len(flat_labels) and (flat_labels.min() < 0 or flat_labels.max() >= num_classes):
+        raise ValueError(f'pseudo-label class index out of range [0, {num_classes})')
+    owner = np.repeat(indices, [len(lab) for lab in labels])
+    score = rep[flat_labels] * flat_margins if len(flat_labels) else np.zeros(0)
+    best = np.ones(num_unlabeled)
+    np.maximum.at(best, owner, score)
+    return np.maximum(factors, best)
+
+
+@DATA_SAMPLERS.register_module()
+class ClassRebalancingSampler(MultiSourceSampler):
+    """Labeled RFS + unlabeled CrS multi-source sampler (see the module docstring).
+
+    Args:
+        dataset: ``ConcatDataset`` of exactly two detection datasets (labeled, unlabeled).
+        batch_size (int): Images per batch and rank (must equal the dataloader's).
+        source_ratio (list): Labeled : unlabeled images per batch, e.g. [1, 4].
+        labeled_oversample_thr (float): RFS threshold t of the labeled set; 0 disables RFS.
+            Defaults to 0.1.
+        shuffle (bool): Shuffle each round. Defaults to True.
+        seed (int, optional): Shared random seed; None syncs a random one across ranks.
+        epoch_length (int, optional): Batches per epoch for epoch-based loops; None makes
+            the sampler infinite (iteration-based loops). Defaults to None.
+    """
+
+    def __init__(self,
+                 dataset,
+                 batch_size: int,
+                 source_ratio: List[Union[int, float]],
+                 labeled_oversample_thr: float = 0.1,
+                 shuffle: bool = True,
+                 seed: Optional[int] = None,
+                 epoch_length: Optional[int] = None) -> None:
+        super().__init__(
+            dataset=dataset,
+            batch_size=batch_size,
+            source_ratio=list(source_ratio),
+            shuffle=shuffle,
+            seed=seed)
+        if len(dataset.datasets) != 2:
+            raise ValueError('ClassRebalancingSampler needs ConcatDataset([labeled, '
+                             f'unlabeled]), got {len(dataset.datasets)} datasets')
+        if labeled_oversample_thr < 0:
+            raise ValueError(f'labeled_oversample_thr must be >= 0, got {labeled_oversample_thr}')
+        if epoch_length is not None and epoch_length < 1:
+            raise ValueError(f'epoch_length must be >= 1 or None, got {epoch_length}')
+        self.epoch_length = epoch_length
+        self.labeled_oversample_thr = labeled_oversample_thr
+        labeled, unlabeled = dataset.datasets
+        self.num_classes = len(labeled.metainfo['classes'])
+        self._labeled_classes: Optional[List[List[int]]] = None
+        self._img_id_to_index: Optional[Dict[int, int]] = None
+        if labeled_oversample_thr > 0:
+            labeled_factors = rfs_repeat_factors(self.labeled_classes, self.num_classes,
+                                                 labeled_oversample_thr)
+        else:
+            labeled_factors = np.ones(len(labeled))
+        self._factors = [torch.as_tensor(labeled_factors, dtype=torch.float64),
+                         torch.ones(len(unlabeled), dtype=torch.float64)]
+        self._versions = [0, 0]
+        self.source2inds = {
+            source: itertools.islice(self._global_stream(source), self.rank, None,
+                                     self.world_size)
+            for source in range(2)
+        }
+
+    # ------------------------------------------------------------- dataset info
+    @property
+    def labeled_classes(self) -> List[List[int]]:
+        """Class indices of every labeled image's instances (cached)."""
+        if self._labeled_classes is None:
+            labeled = self.dataset.datasets[0]
+            self._labeled_classes = [list(labeled.get_cat_ids(i)) for i in range(len(labeled))]
+        return self._labeled_classes
+
+    def unlabeled_index(self, img_id: int) -> Optional[int]:
+        """Index in the unlabeled dataset of the image with COCO id ``img_id``."""
+        if self._img_id_to_index is None:
+            unlabeled = self.dataset.datasets[1]
+            self._img_id_to_index = {
+                int(unlabeled.get_data_info(i)['img_id']): i
+                for i in range(len(unlabeled))
+            }
+        return self._img_id_to_index.get(int(img_id))
+
+    # ----------------------------------------------------------------- factors
+    @property
+    def repeat_factors(self) -> Tuple[Tensor, Tensor]:
+        """Current (labeled, unlabeled) repeat factors."""
+        return self._factors[0], self._factors[1]
+
+    def _set_factors(self, source: int, factors) -> None:
+        factors = torch.as_tensor(np.asarray(factors), dtype=torch.float64).flatten()
+        expected = len(self.dataset.datasets[source])
+        if factors.numel() != expected:
+            raise ValueError(f'got {factors.numel()} repeat factors for source {source} with '
+                             f'{expected} images')
+        if not bool(torch.isfinite(factors).all()) or bool((factors < 0).any()) or \
+                float(factors.sum()) <= 0:
+            raise ValueError('repeat factors must be finite, >= 0 and not all zero')
+        self._factors[source] = factors
+        self._versions[source] += 1
+
+    def set_unlabeled_repeat_factors(self, factors) -> None:
+        """Replace the unlabeled repeat factors; takes effect at the next stream step."""
+        self._set_factors(1, factors)
+
+    def update_from_pseudo_labels(self, records_by_img_id: Mapping[int, Tuple[np.ndarray,
+                                                                            np.ndarray]],
+                                  lam: float) -> np.ndarray:
+        """Recompute the unlabeled factors from pseudo-label records (see
+        :func:`crs_repeat_factors`); records of unknown image ids are ignored.
+
+        Returns:
+            np.ndarray: The new unlabeled factors.
+        """
+        records = {}
+        for img_id, record in records_by_img_id.items():
+            idx = self.unlabeled_index(img_id)
+            if idx is not None:
+                records[idx] = record
+        factors = crs_repeat_factors(self.labeled_classes, records,
+                                     len(self.dataset.datasets[1]), self.num_classes, lam)
+        self.set_unlabeled_repeat_factors(factors)
+        return factors
+
+    # --------------------------------------------------------------- streams
+    def _round(self, factors: Tensor, generator: torch.Generator) -> Tensor:
+        whole = factors.floor()
+        extra = torch.rand(factors.numel(), generator=generator, dtype=torch.float64)
+        repeats = (whole + (extra < factors - whole).double()).long()
+        indices = torch.repeat_interleave(torch.arange(factors.numel()), repeats)
+        if indices.numel() == 0:  # every factor < 1 and no draw succeeded
+            indices = torch.multinomial(factors.float(), 1, generator=generator)
+        if self.shuffle:
+            indices = indices[torch.randperm(indices.numel(), generator=generator)]
+        return indices
+
+    def _global_stream(self, source: int) -> Iterator[int]:
+        """The index stream of one source shared by all ranks (before rank slicing)."""
+        generator = torch.Generator()
+        generator.manual_seed(int(self.seed) + 7919 * source)
+        position = 0
+        while True:
+            version = self._versions[source]
+            for idx in self._round(self._factors[source], generator).tolist():
+                if position % self.world_size == 0 and self._versions[source] != version:
+                    break
+                yield idx
+                position += 1
+
+    def __iter__(self) -> Iterator[int]:
+        total = None if self.epoch_length is None else self.epoch_length * self.batch_size
+        produced = 0
+        while total is None or produced < total:
+            for source, num in enumerate(self.num_per_source):
+                offset = self.cumulative_sizes[source]
+                for _ in range(num):
+                    yield next(self.source2inds[source]) + offset
+            produced += self.batch_size
+
+    def __len__(self) -> int:
+        if self.epoch_length is not None:
+            return self.epoch_length * self.batch_size
+        return len(self.dataset)
+
+    def expected_draw_rates(self) -> Tuple[Tensor, Tensor]:
+        """Probability that a draw of each source picks each image (factor / total)."""
+        return tuple(f / f.sum() for f in self._factors)  # type: ignore[return-value]
+
+
+__all__ = [
+    'ClassRebalancingSampler', 'class_repeat_factors', 'rfs_repeat_factors',
+    'crs_repeat_factors', 'PseudoRecords'
+]

@@ -1,0 +1,170 @@
+"""Settings and input checks of the self-training runner, run before any training starts.
+
+Everything a user can get wrong in the config or the data (a missing or empty unlabeled file,
+labeled and unlabeled sets with different keypoint counts, a curriculum whose length does not
+match the number of rounds, an STLD run with a head that has no shrink output) is reported
+here, with the file or setting named, instead of hours later in some stage.
+"""
+import copy
+from typing import Optional
+
+from mmengine.config import Config
+from mmpose.registry import DATASETS as POSE_DATASETS
+from mmpose.registry import MODELS as POSE_MODELS
+
+from .pseudo_label_writer import load_coco
+from .self_training_configs import (eval_loader_and_evaluator, labeled_dataset,
+                                    resolve_path, target_sigma)
+
+#: ``self_training`` settings and their defaults (see SelfTrainingRunner's docstring)
+DEFAULT_SETTINGS = dict(
+    mode='stld',
+    num_rounds=4,
+    unlabeled_ann_file=None,
+    unlabeled_dataset=None,
+    unlabeled_dataloader=None,
+    curriculum=None,
+    pseudo_loss_weights=None,
+    pretrain_speedup=5,
+    labeled_min_size=100,
+    score_thr=None,
+    eval_each_round=True,
+    relabel_last_round=True,
+    pseudo_flip_test=False,
+    pseudo_gt_ann_file=None,
+    resume_stage=True,
+    stage_val=False,
+)
+
+#: dataset type used for the unlabeled images unless ``self_training.unlabeled_dataset``
+#: names another
+DEFAULT_UNLABELED_TYPE = 'UnlabeledTopDownDataset'
+
+
+def parse_settings(cfg: Config) -> dict:
+    """``cfg.self_training`` merged with the defaults; unknown keys are errors."""
+    given = cfg.get('self_training')
+    if not given:
+        raise ValueError('SelfTrainingRunner needs a `self_training` dict in the config '
+                         '(at least unlabeled_ann_file)')
+    unknown = set(given) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise ValueError(f'unknown self_training settings {sorted(unknown)}; known: '
+                         f'{sorted(DEFAULT_SETTINGS)}')
+    settings = copy.deepcopy(DEFAULT_SETTINGS)
+    settings.update(copy.deepcopy(dict(given)))
+    if not settings['unlabeled_ann_file']:
+        raise ValueError('self_training.unlabeled_ann_file is required (the COCO file of '
+                         'the unlabeled images and boxes)')
+    return settings
+
+
+def _keypoint_count(coco: dict, path: str) -> Optional[int]:
+    """Keypoints per instance of a COCO file (from its annotations, else its category).
+
+    Unlabeled files keep zeroed keypoint lists, whose length still gives the count.
+    """
+    counts = {len(a['keypoints']) // 3 for a in coco['annotations'] if a.get('keypoints')}
+    if len(counts) > 1:
+        raise ValueError(f'{path}: annotations have different keypoint counts {sorted(counts)}')
+    if counts:
+        return counts.pop()
+    names = [c.get('keypoints') for c in coco.get('categories', []) if c.get('keypoints')]
+    return len(names[0]) if names else None
+
+
+def head_keypoints(head: dict) -> Optional[int]:
+    for key in ('num_keypoints', 'out_channels', 'num_joints'):
+        if isinstance(head.get(key), int):
+            return head[key]
+    return None
+
+
+def head_class(cfg: Config):
+    head_type = cfg.model.get('head', {}).get('type')
+    cls = POSE_MODELS.get(head_type) if isinstance(head_type, str) else head_type
+    if cls is None:
+        raise KeyError(f'model.head.type {head_type!r} is not registered in mmpose MODELS')
+    return cls
+
+
+def unlabeled_dataset_cfg(cfg: Config, settings: dict) -> dict:
+    """Dataset config of the unlabeled images (test pipeline, labeled set's data_root)."""
+    labeled = labeled_dataset(cfg)
+    loader, _ = eval_loader_and_evaluator(cfg)
+    if loader is None:
+        raise ValueError('the self-training runner needs a test (or val) dataloader: its '
+                         'pipeline is used to predict pseudo-labels')
+    metainfo = labeled.get('metainfo')
+    if metainfo is None:
+        cls = POSE_DATASETS.get(labeled['type']) if isinstance(labeled['type'], str) \
+            else labeled['type']
+        metainfo = copy.deepcopy(getattr(cls, 'METAINFO', None)) if cls else None
+    dataset = dict(type=DEFAULT_UNLABELED_TYPE, ann_file=settings['unlabeled_ann_file'],
+                   data_root=labeled.get('data_root', ''),
+                   data_prefix=copy.deepcopy(labeled.get('data_prefix', dict(img=''))),
+                   pipeline=copy.deepcopy(loader['dataset']['pipeline']), test_mode=True)
+    if metainfo:
+        dataset['metainfo'] = metainfo
+    dataset.update(copy.deepcopy(settings['unlabeled_dataset'] or {}))
+    if dataset.get('bbox_file'):
+        raise ValueError('unlabeled_dataset.bbox_file (detector boxes) is not supported by '
+                         'the self-training runner: pseudo-label files copy the unlabeled '
+                         'annotations (box, center/scale) and replace their keypoints')
+    return dataset
+
+
+def check_inputs(cfg: Config, settings: dict, unlabeled: dict) -> dict:
+    """Validate files, keypoint counts and the head; return facts the runner needs.
+
+    Returns:
+        dict: ``labeled_file``, ``unlabeled_file`` (absolute), ``num_labeled``,
+        ``num_unlabeled``, ``num_keypoints``, ``shrink_kind`` (None for plain heads) and
+        ``standard_value`` (the ground-truth sigma or p).
+    """
+    labeled = labeled_dataset(cfg)
+    labeled_file = resolve_path(labeled.get('data_root'), labeled['ann_file'])
+    unlabeled_file = resolve_path(unlabeled.get('data_root'), unlabeled['ann_file'])
+    lab = load_coco(labeled_file)
+    k_lab = _keypoint_count(lab, labeled_file)
+    if not lab['annotations'] or k_lab is None:
+        raise ValueError(f'the labeled file {labeled_file} has no annotated keypoints')
+    unl = load_coco(unlabeled_file)
+    if not unl['annotations'] or not unl['images']:
+        raise ValueError(f'the unlabeled file {unlabeled_file} is empty (no images or no '
+                         'annotations/boxes to pseudo-label)')
+    k_unl = _keypoint_count(unl, unlabeled_file)
+    if k_unl is not None and k_unl != k_lab:
+        raise ValueError(f'keypoint count mismatch: the labeled file {labeled_file} has '
+                         f'{k_lab} keypoints per instance, the unlabeled file '
+                         f'{unlabeled_file} {k_unl}')
+    k_model = head_keypoints(cfg.model.get('head', {}))
+    if k_model is not None and k_model != k_lab:
+        raise ValueError(f'keypoint count mismatch: model.head predicts {k_model} keypoints, '
+                         f'the labeled file {labeled_file} has {k_lab}')
+
+    cls = head_class(cfg)
+    kind = getattr(cls, 'shrink_kind', None)
+    standard = None
+    if settings['mode'] == 'stld':
+        if kind is None:
+            raise ValueError(f'self_training.mode="stld" needs a head with a shrink output '
+                             f'(STLDHeatmapHead or STLDTransformerHead), got '
+                             f'{cls.__name__}; use mode="naive" for other heads')
+        if kind == 'heatmap_sigma':
+            standard = target_sigma(labeled['pipeline'])
+            bad = [v for v in settings['curriculum'] if v <= 0]
+        else:
+            standard = 1.0
+            bad = [v for v in settings['curriculum'] if v < 1]
+        if bad:
+            raise ValueError(f'self_training.curriculum {settings["curriculum"]}: invalid '
+                             f'values {bad} ({"sigma > 0" if kind == "heatmap_sigma" else "p >= 1"})')
+    decoder = cfg.model.get('head', {}).get('decoder') or {}
+    if settings['mode'] == 'selection' and decoder.get('type') == 'RegressionLabel':
+        raise ValueError('mode="selection" needs a confidence per keypoint, and coordinate '
+                         'regression heads (RegressionLabel codec) output none; use a '
+                         'heatmap head or mode="stld"/"naive"')
+    return dict(labeled_file=labeled_file, unlabeled_file=unlabeled_file,
+                num_labeled=len(lab['annotations']), num_unlabeled=len(unl['annotations']),
+                num_keypoints=k_lab, shrink_kind=kind, standard_value=standard)

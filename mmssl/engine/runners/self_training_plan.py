@@ -1,0 +1,157 @@
+"""The stage sequence of a self-training job (STLD Algorithm 1 and two baselines).
+
+A job is a flat list of :class:`Stage` s, each an ordinary mmengine run (train, evaluate or
+pseudo-label) with its own work_dir sub-folder. The list is a pure function of the
+``self_training`` settings, so a restarted job recomputes it, compares each completed stage's
+spec with what the state file recorded and continues with the first stage not done.
+
+STLD (``mode='stld'``), T rounds::
+
+    round0_supervised      labeled data, standard regression, fresh (ImageNet) init
+    round0_eval            test set, round-0 model           (eval_each_round)
+    round0_pseudo_label    all unlabeled images, no selection
+    round t = 1..T:
+      round{t}_pseudo_pretrain  pseudo-labels of round t-1 only, standard regression;
+                                t = 1: fresh init, full schedule;
+                                t >= 2: previous pretrain weights, 1/speedup of the schedule
+      round{t}_mixed            init from this round's pretrain; t = 1: labeled only;
+                                t >= 2: labeled (standard) + pseudo (shrink value
+                                curriculum[t-2], weight lambda_t)
+      round{t}_eval
+      round{t}_pseudo_label     (the last round's only with relabel_last_round)
+
+Baselines (``mode='naive'`` / ``'selection'``): round 0 as above, then every round trains a
+fresh model on labeled + pseudo-labeled data with standard regression (``selection`` keeps
+only pseudo-labels whose mean keypoint score reaches ``score_thr``).
+"""
+from dataclasses import asdict, dataclass
+from typing import List, Optional, Sequence
+
+MODES = ('stld', 'naive', 'selection')
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a self-training job.
+
+    Attributes:
+        name (str): Unique name, also the work_dir sub-folder.
+        kind (str): ``'train'``, ``'eval'`` or ``'label'``.
+        round (int): Self-training round (0 = supervised).
+        data (str): Training data: ``'labeled'``, ``'pseudo'`` or ``'mixed'``.
+        init (str): Train stages: name of the train stage whose weights initialise the model,
+            ``''`` for the config's own initialisation.
+        schedule_scale (float): Fraction of the config's schedule (epochs or iterations).
+        pseudo_from (str): Name of the label stage whose file provides pseudo-labels.
+        source_aware (bool): Tag pseudo-labeled samples so the head applies shrink
+            regression with ``shrink_value`` and weight ``pseudo_weight``.
+        shrink_value (float, optional): sigma_t (heatmap heads) or p_t (coordinate heads).
+        pseudo_weight (float): lambda, the weight of pseudo-labeled samples.
+        model_from (str): Eval/label stages: the train stage whose weights are used.
+        score_thr (float, optional): Label stages: keep only pseudo-labels whose mean
+            keypoint score is at least this (selection baseline).
+    """
+    name: str
+    kind: str
+    round: int
+    data: str = ''
+    init: str = ''
+    schedule_scale: float = 1.0
+    pseudo_from: str = ''
+    source_aware: bool = False
+    shrink_value: Optional[float] = None
+    pseudo_weight: float = 1.0
+    model_from: str = ''
+    score_thr: Optional[float] = None
+
+    def spec(self) -> dict:
+        """The fields a restarted job must find unchanged for a completed stage."""
+        return asdict(self)
+
+
+def default_pseudo_weights(num_rounds: int) -> List[float]:
+    """lambda_t for t = 2..T: 0.1 while t < T, 1 at t = T (the paper's setting)."""
+    return [0.1 if t < num_rounds else 1.0 for t in range(2, num_rounds + 1)]
+
+
+def _eval_and_label(stages: List[Stage], rnd: int, model: str, eval_each_round: bool,
+                    label: bool, score_thr: Optional[float]) -> str:
+    if eval_each_round:
+        stages.append(Stage(f'round{rnd}_eval', 'eval', rnd, model_from=model))
+    if not label:
+        return ''
+    name = f'round{rnd}_pseudo_label'
+    stages.append(Stage(name, 'label', rnd, model_from=model, score_thr=score_thr))
+    return name
+
+
+def build_plan(mode: str, num_rounds: int, curriculum: Optional[Sequence[float]] = None,
+               pseudo_weights: Optional[Sequence[float]] = None, pretrain_speedup: float = 5,
+               eval_each_round: bool = True, relabel_last_round: bool = True,
+               score_thr: Optional[float] = None) -> List[Stage]:
+    """The stage list of a job (see the module docstring); arguments are validated.
+
+    Raises:
+        ValueError: on an unknown mode, ``num_rounds < 1``, a curriculum or lambda list
+            whose length is not ``num_rounds - 1``, or a selection run without threshold.
+    """
+    if mode not in MODES:
+        raise ValueError(f'self_training.mode must be one of {MODES}, got {mode!r}')
+    if int(num_rounds) != num_rounds or num_rounds < 1:
+        raise ValueError(f'self_training.num_rounds must be an integer >= 1, got {num_rounds}')
+    num_rounds = int(num_rounds)
+    if mode == 'stld':
+        if curriculum is None or len(curriculum) != num_rounds - 1:
+            raise ValueError(
+                f'self_training.curriculum must list one shrink value per round 2..T, i.e. '
+                f'num_rounds - 1 = {num_rounds - 1} values for num_rounds={num_rounds}; got '
+                f'{None if curriculum is None else list(curriculum)} (the paper: T=4, '
+                'sigma [2.2, 1.8, 1.5] for heatmaps, p [2.4, 1.6, 1.0] for coordinates)')
+        pseudo_weights = (default_pseudo_weights(num_rounds)
+                          if pseudo_weights is None else list(pseudo_weights))
+        if len(pseudo_weights) != num_rounds - 1:
+            raise ValueError(f'self_training.pseudo_loss_weights must have num_rounds - 1 = '
+                             f'{num_rounds - 1} values, got {pseudo_weights}')
+        if pretrain_speedup < 1:
+            raise ValueError(f'self_training.pretrain_speedup must be >= 1, got '
+                             f'{pretrain_speedup}')
+    elif curriculum:
+        raise ValueError(f'self_training.curriculum is only used by mode="stld", not '
+                         f'mode={mode!r}; remove it')
+    if mode == 'selection' and score_thr is None:
+        raise ValueError('self_training.mode="selection" needs self_training.score_thr '
+                         '(the confidence threshold tau)')
+    if mode != 'selection' and score_thr is not None:
+        raise ValueError(f'self_training.score_thr is only used by mode="selection", not '
+                         f'mode={mode!r}')
+
+    stages = [Stage('round0_supervised', 'train', 0, data='labeled')]
+    pseudo = _eval_and_label(stages, 0, 'round0_supervised', eval_each_round, True, score_thr)
+    prev_pretrain = ''
+    for t in range(1, num_rounds + 1):
+        last = t == num_rounds
+        if mode == 'stld':
+            pretrain = f'round{t}_pseudo_pretrain'
+            stages.append(Stage(
+                pretrain, 'train', t, data='pseudo', init=prev_pretrain, pseudo_from=pseudo,
+                schedule_scale=1.0 if t == 1 else 1.0 / pretrain_speedup))
+            model = f'round{t}_mixed'
+            if t == 1:
+                stages.append(Stage(model, 'train', t, data='labeled', init=pretrain))
+            else:
+                stages.append(Stage(
+                    model, 'train', t, data='mixed', init=pretrain, pseudo_from=pseudo,
+                    source_aware=True, shrink_value=float(curriculum[t - 2]),
+                    pseudo_weight=float(pseudo_weights[t - 2])))
+            prev_pretrain = pretrain
+        else:
+            model = f'round{t}_self_train'
+            stages.append(Stage(model, 'train', t, data='mixed', pseudo_from=pseudo))
+        pseudo = _eval_and_label(stages, t, model, eval_each_round or last,
+                                 relabel_last_round or not last, score_thr)
+    return stages
+
+
+def final_train_stage(stages: Sequence[Stage]) -> Stage:
+    """The last train stage: its model is the job's output."""
+    return [s for s in stages if s.kind == 'train'][-1]

@@ -1,0 +1,140 @@
+"""Make a configs/stld/ config run its WHOLE self-training curriculum in seconds.
+
+Called by the config smoke harness (tests/test_configs) after its generic edits (fixture
+data paths, no pretrained weights, small loaders). Here: labeled/unlabeled split files of the
+fixture in ``tmp_dir``, T = 2 rounds (so the shrink branch of round 2 runs), one epoch per
+stage without oversampling, 64x64 inputs and a narrow backbone/head of the config's own
+types. Everything else (runner, head types, losses, codecs, evaluator) stays the config's.
+
+Structurally identical configs: within each group below only the split-file names (labeled
+ratio) differ, so one representative per group exercises all code paths
+(:data:`SMOKE_SUBSET`):
+
+- ``stld-hm_res18_*_{300w,wflw,aflw}-*pct`` (one per dataset: keypoint count, normalisation)
+- ``stld-tf_res18_*_{300w,wflw,aflw}-*pct``
+- ``stld-hm_hrnetv2-w18_*_300w-*pct`` and ``stld-tf_hrnetv2-w18_*_300w-*pct``
+- the baselines ``stld-naive_*`` and ``stld-selection_*``
+"""
+import copy
+import json
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(os.environ.get('MMSSL_FIXTURES', REPO_ROOT.parent / 'shared' / 'fixtures'))
+
+#: one config per structurally distinct group (see the module docstring)
+SMOKE_SUBSET = [
+    'stld/stld-hm_res18_1xb16-60e_300w-5pct-256x256.py',
+    'stld/stld-tf_res18_1xb16-360e_300w-5pct-256x256.py',
+    'stld/stld-hm_res18_1xb16-60e_wflw-5pct-256x256.py',
+    'stld/stld-tf_res18_1xb16-360e_aflw-5pct-256x256.py',
+    'stld/stld-hm_hrnetv2-w18_1xb16-60e_300w-5pct-256x256.py',
+    'stld/stld-tf_hrnetv2-w18_1xb16-360e_300w-5pct-256x256.py',
+    'stld/stld-naive_hm_res18_1xb16-60e_300w-5pct-256x256.py',
+    'stld/stld-selection_hm_res18_1xb16-60e_300w-5pct-256x256.py',
+]
+
+INPUT = (64, 64)
+HEATMAP = (16, 16)
+#: 19 of the 68 300W points standing in for AFLW's 19 landmarks (smoke data only)
+AFLW_FROM_300W = [17, 19, 21, 22, 24, 26, 36, 39, 42, 45, 31, 33, 35, 48, 51, 54, 57, 8, 30]
+
+
+def _walk(node, fn):
+    if isinstance(node, dict):
+        fn(node)
+        for value in node.values():
+            _walk(value, fn)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _walk(value, fn)
+
+
+def _shrink_sizes(node: dict) -> None:
+    t = str(node.get('type', '')).split('.')[-1]
+    if t == 'TopdownAffine':
+        node['input_size'] = INPUT
+    elif t == 'MSRAHeatmap':
+        node.update(input_size=INPUT, heatmap_size=HEATMAP)
+    elif t == 'RegressionLabel':
+        node['input_size'] = INPUT
+
+
+def _write(obj: dict, path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj))
+    return str(path)
+
+
+def _split(source: dict, out: Path) -> tuple:
+    """Labeled = first image; unlabeled = the other images (keypoints zeroed)."""
+    first = source['images'][0]['id']
+    lab, unl = copy.deepcopy(source), copy.deepcopy(source)
+    lab['images'] = [im for im in source['images'] if im['id'] == first]
+    lab['annotations'] = [a for a in source['annotations'] if a['image_id'] == first]
+    unl['images'] = [im for im in source['images'] if im['id'] != first]
+    unl['annotations'] = [dict(a, keypoints=[0] * len(a['keypoints']), num_keypoints=0)
+                          for a in source['annotations'] if a['image_id'] != first]
+    return _write(lab, out / 'labeled.json'), _write(unl, out / 'unlabeled.json')
+
+
+def _aflw_from_300w(out: Path) -> str:
+    coco = json.loads((FIXTURES / '300w' / 'test_300w.json').read_text())
+    for ann in coco['annotations']:
+        kpts = [ann['keypoints'][3 * i:3 * i + 3] for i in AFLW_FROM_300W]
+        ann['keypoints'] = [v for k in kpts for v in k]
+        ann['num_keypoints'] = len(AFLW_FROM_300W)
+        ann['box_size'] = float(ann['scale'] * 200)
+    return _write(coco, out / 'aflw_test.json')
+
+
+def _tiny_model(model: dict) -> None:
+    backbone, head = model['backbone'], model['head']
+    if backbone['type'] == 'ResNet':
+        backbone.update(base_channels=8, stem_channels=8)
+        in_channels = 64
+    else:  # HRNet: W18 -> W4 (same structure, a quarter of the channels)
+        extra = backbone['extra']
+        extra['stage1']['num_channels'] = (16, )
+        for i, stage in enumerate(('stage2', 'stage3', 'stage4')):
+            extra[stage]['num_channels'] = (4, 8, 16, 32)[:i + 2]
+        select = (model.get('neck') or {}).get('select_index')
+        in_channels = 32 if select is not None else 60
+    head['in_channels'] = in_channels
+    if head.get('conv_out_channels'):
+        head['conv_out_channels'] = (in_channels, )
+    if head.get('deconv_out_channels'):
+        head['deconv_out_channels'] = (16, ) * len(head['deconv_out_channels'])
+    if 'embed_dims' in head:
+        head.update(embed_dims=16, num_layers=1, num_heads=2, ffn_channels=32,
+                    mlp_channels=32)
+
+
+def smoke_overrides(cfg, tmp_dir) -> None:
+    """Edit ``cfg`` in place so the whole curriculum (T=2) runs tiny on fixture data."""
+    tmp_dir = Path(tmp_dir)
+    data_dir = tmp_dir / 'stld_smoke_data'
+    train_ds = cfg.train_dataloader.dataset
+    if train_ds.type == 'AFLWDataset':
+        source_path = _aflw_from_300w(data_dir)
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            if cfg.get(key):
+                cfg[key].dataset.update(data_root=str(FIXTURES / '300w') + '/',
+                                        ann_file=source_path, data_prefix=dict(img=''))
+    else:
+        source_path = os.path.join(train_ds.data_root, train_ds.ann_file)
+    labeled, unlabeled = _split(json.loads(Path(source_path).read_text()), data_dir)
+    train_ds.ann_file = labeled
+    st = cfg.self_training
+    curriculum = st.get('curriculum')
+    st.update(unlabeled_ann_file=unlabeled, num_rounds=2, labeled_min_size=0,
+              curriculum=[curriculum[0]] if curriculum else None, eval_each_round=False,
+              relabel_last_round=False, unlabeled_dataloader=dict(batch_size=2, num_workers=0))
+    for key in list(cfg.keys()):
+        _walk(cfg[key], _shrink_sizes)
+    _tiny_model(cfg.model)
+    cfg.train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)
+    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1, max_keep_ckpts=1)
+    cfg.randomness = dict(seed=0)

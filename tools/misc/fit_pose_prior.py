@@ -1,0 +1,130 @@
+"""Fit the probabilistic 3D pose model (mixture of PPCA charts) from an array of 3D poses.
+
+Examples::
+
+    # 17-joint Human3.6M poses (N, 17, 3) in mm, z up (H36M world coordinates)
+    python tools/misc/fit_pose_prior.py poses_train.npy pose_prior.npz
+    # any skeleton: give the parent of every joint; evaluate lifting on held-out poses
+    python tools/misc/fit_pose_prior.py poses.npy prior.npz --parents=-1,0,1,2,0,4,5,... \\
+        --up-axis -y --eval-poses poses_test.npy
+
+The model file format is documented in :mod:`mmssl.models.lifting.pose_prior` (``.npz`` with
+named arrays and ``format_version``); it is written atomically. ``--eval-poses`` projects the
+held-out poses orthographically after random rotations about the vertical axis, lifts them
+with :class:`~mmssl.models.lifting.PPCAMixtureLifter` and prints MPJPE and PA-MPJPE (mm,
+mmpose's ``keypoint_mpjpe``).
+"""
+import argparse
+import os.path as osp
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+import torch
+
+from mmssl.datasets.synthetic_pose3d import H36M_JOINT_NAMES, H36M_PARENTS
+from mmssl.models.lifting import (PosePrior, PPCAMixtureLifter, fit_pose_prior,
+                                  model_frame_matrix)
+
+
+def load_poses(path: str, key: Optional[str] = None) -> np.ndarray:
+    """Read ``(N, L, 3)`` poses from ``.npy`` or ``.npz`` (``key`` or its only array)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'poses file not found: {path}')
+    data = np.load(path, allow_pickle=False)
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            if key is None and len(data.files) != 1:
+                raise ValueError(f'{path} holds {data.files}: choose one with --key')
+            arr = data[key or data.files[0]]
+    else:
+        arr = data
+    if arr.ndim == 2 and arr.shape[1] % 3 == 0:
+        arr = arr.reshape(len(arr), -1, 3)
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise ValueError(f'{path}: poses must have shape (N, L, 3), got {arr.shape}')
+    return arr.astype(np.float64)
+
+
+def evaluate_lifting(prior: PosePrior, poses: np.ndarray, up_axis: str = 'z',
+                     seed: int = 0, **lifter_kwargs) -> Dict[str, float]:
+    """Project held-out poses at random headings, lift them and measure the 3D error (mm).
+
+    Returns:
+        dict: ``mpjpe`` and ``pa_mpjpe`` (root-relative, mm), ``reprojection_px`` (mean 2D
+        error of the lifted pose's projection, in units of the input) and ``num``.
+    """
+    from mmpose.evaluation.functional import keypoint_mpjpe
+    rng = np.random.default_rng(seed)
+    cam = np.einsum('ij,nlj->nli', model_frame_matrix(up_axis), poses)
+    yaw = rng.uniform(0, 2 * np.pi, len(cam))
+    c, s = np.cos(yaw)[:, None], np.sin(yaw)[:, None]
+    cam = np.stack([c * cam[..., 0] - s * cam[..., 1], s * cam[..., 0] + c * cam[..., 1],
+                    cam[..., 2]], -1)
+    root = int(np.flatnonzero(prior.parents < 0)[0])
+    cam = cam - cam[:, root:root + 1]
+    kpts = np.stack([cam[..., 0], -cam[..., 2]], -1)  # image coordinates, y down
+    lifter = PPCAMixtureLifter(prior, **lifter_kwargs)
+    with torch.no_grad():
+        res = lifter(torch.from_numpy(kpts))
+    pred = res.poses_3d.numpy()
+    mask = np.ones(cam.shape[:2], dtype=bool)
+    return dict(mpjpe=float(keypoint_mpjpe(pred, cam, mask, 'none')),
+                pa_mpjpe=float(keypoint_mpjpe(pred, cam, mask, 'procrustes')),
+                reprojection_px=float(np.linalg.norm(res.keypoints_2d.numpy() - kpts,
+                                                     axis=-1).mean()),
+                num=len(cam))
+
+
+def parse_parents(text: str, num_joints: int) -> Sequence[int]:
+    if text == 'h36m':
+        if num_joints != len(H36M_PARENTS):
+            raise ValueError(f"--parents h36m needs 17 joints, the poses have {num_joints}: "
+                             'give the parent list explicitly')
+        return H36M_PARENTS
+    parents = [int(v) for v in text.split(',')]
+    if len(parents) != num_joints:
+        raise ValueError(f'--parents lists {len(parents)} joints, the poses have {num_joints}')
+    return parents
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('poses', help='(N, L, 3) 3D poses, .npy or .npz')
+    parser.add_argument('out', help='model file to write (.npz)')
+    parser.add_argument('--key', help='array name inside an .npz poses file')
+    parser.add_argument('--parents', default='h36m',
+                        help="'h36m' (17 joints) or comma-separated parent indices, -1 for "
+                        "the root (write --parents=-1,0,...)")
+    parser.add_argument('--up-axis', default='z', help='vertical axis: x y z -x -y -z')
+    parser.add_argument('--num-charts', type=int, default=3, help='PPCA charts M (release: 3)')
+    parser.add_argument('--num-bases', type=int, default=25, help='bases per chart J')
+    parser.add_argument('--iters', type=int, default=10, help='alignment/PPCA alternations')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--eval-poses', help='held-out poses to lift and report MPJPE on')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
+    args = parse_args(argv)
+    poses = load_poses(args.poses, args.key)
+    parents = parse_parents(args.parents, poses.shape[1])
+    names = H36M_JOINT_NAMES if args.parents == 'h36m' else None
+    prior = fit_pose_prior(poses, parents, num_charts=args.num_charts,
+                           num_bases=args.num_bases, num_iters=args.iters,
+                           up_axis=args.up_axis, seed=args.seed, joint_names=names)
+    prior.save(args.out)
+    print(f'fitted {prior.num_charts} charts x {prior.num_bases} bases on {len(poses)} poses '
+          f'({prior.num_joints} joints); chart weights {np.round(prior.chart_weights, 3)}; '
+          f'mean bone RSS {prior.scale_mm:.1f}; written to {args.out}')
+    if not args.eval_poses:
+        return {}
+    held = load_poses(args.eval_poses)
+    metrics = evaluate_lifting(PosePrior.load(args.out), held, args.up_axis, args.seed)
+    print(f'lifting {metrics["num"]} held-out poses (random headings, orthographic): '
+          f'MPJPE {metrics["mpjpe"]:.1f}  PA-MPJPE {metrics["pa_mpjpe"]:.1f}  '
+          f'reprojection {metrics["reprojection_px"]:.2f}')
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
