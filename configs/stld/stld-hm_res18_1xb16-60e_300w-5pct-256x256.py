@@ -1,4 +1,5 @@
-# STLD-HM-R18, 300W, 5 % labeled (157 images). Splits: see configs/stld/README.md.
+# STLD-HM-R18, 300W, 5 % labeled (157 images); the rest of the training set unlabeled.
+# Split files: tools/misc/split_landmarks.py (see configs/stld/README.md).
 _base_ = ['./_base_/stld-hm_res18_1xb16-60e_300w-256x256.py']
 num_labeled = 157
 train_dataloader = dict(dataset=dict(

@@ -171,7 +171,11 @@ class ClassRebalancingSampler(MultiSourceSampler):
         self._factors = [torch.as_tensor(labeled_factors, dtype=torch.float64),
                          torch.ones(len(unlabeled), dtype=torch.float64)]
         self._versions = [0, 0]
-        self.source2inds = {
+        self.source2inds = self._rank_streams()
+
+    def _rank_streams(self) -> Dict[int, Iterator[int]]:
+        """This rank's slice of every source's shared stream."""
+        return {
             source: itertools.islice(self._global_stream(source), self.rank, None,
                                      self.world_size)
             for source in range(2)

@@ -1,1 +1,1 @@
-from . import hooks, runners  # noqa: F401
+from . import hooks, loops, runners  # noqa: F401

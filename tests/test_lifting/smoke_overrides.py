@@ -3,13 +3,15 @@
 The config's data (``LiftingImageDataset``) and pose model come from the project's synthetic
 generator, not from the fixtures: a tiny dataset (4 train / 4 val images of 64x64 px, a pose
 model fitted on 600 generated 3D poses) is written into ``tmp_dir`` and the config's paths
-point at it. Inputs shrink to 64x64 (8x8 belief maps); model types, lifting and fusion
-settings, pipelines and the MPJPE evaluators stay the config's own.
+point at it. Inputs shrink to 64x64 (8x8 belief maps) and the CPM to 3 stages of 32 channels
+(two fused stages still exercise the fusion); model types, lifting and fusion settings,
+pipelines and the MPJPE evaluators stay the config's own.
 """
 import os.path as osp
 
 INPUT = (64, 64)
 HEATMAP = (8, 8)
+STAGES = 3
 
 
 def _walk(node, fn):
@@ -38,6 +40,12 @@ def smoke_overrides(cfg, tmp_dir) -> None:
             node['input_size'], node['heatmap_size'] = INPUT, HEATMAP
         if node.get('type') == 'TopdownAffine':
             node['input_size'] = INPUT
+        if node.get('type') == 'LiftingCPM':
+            node['num_stages'], node['feat_channels'] = STAGES, 32
+            if (node.get('fusion') or {}).get('init_weights') is not None:
+                node['fusion']['init_weights'] = node['fusion']['init_weights'][:STAGES - 1]
+        if node.get('type') == 'CPMHead':
+            node['num_stages'] = STAGES
 
     for key in ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'codec'):
         if cfg.get(key):

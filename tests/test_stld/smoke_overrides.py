@@ -130,7 +130,8 @@ def smoke_overrides(cfg, tmp_dir) -> None:
     curriculum = st.get('curriculum')
     st.update(unlabeled_ann_file=unlabeled, num_rounds=2, labeled_min_size=0,
               curriculum=[curriculum[0]] if curriculum else None, eval_each_round=False,
-              relabel_last_round=False, unlabeled_dataloader=dict(batch_size=2, num_workers=0))
+              relabel_last_round=False, pseudo_gt_ann_file=None,
+              unlabeled_dataloader=dict(batch_size=2, num_workers=0))
     for key in list(cfg.keys()):
         _walk(cfg[key], _shrink_sizes)
     _tiny_model(cfg.model)

@@ -1,6 +1,5 @@
 """SelfTrainingRunner end to end on tiny synthetic faces: stages, inits, resume, bad input."""
 import json
-import os
 from pathlib import Path
 
 import pytest

@@ -1,7 +1,6 @@
 """STLD heads: source-aware losses (main vs shrink output), the per-query map, overfitting."""
 import copy
 
-import pytest
 import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.structures import InstanceData, PixelData

@@ -45,8 +45,8 @@ def load_poses(path: str, key: Optional[str] = None) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def evaluate_lifting(prior: PosePrior, poses: np.ndarray, up_axis: str = 'z',
-                     seed: int = 0, **lifter_kwargs) -> Dict[str, float]:
+def evaluate_lifting(prior: PosePrior, poses: np.ndarray, up_axis: str = 'z', seed: int = 0,
+                     plot: Optional[str] = None, **lifter_kwargs) -> Dict[str, float]:
     """Project held-out poses at random headings, lift them and measure the 3D error (mm).
 
     Returns:
@@ -67,6 +67,8 @@ def evaluate_lifting(prior: PosePrior, poses: np.ndarray, up_axis: str = 'z',
     with torch.no_grad():
         res = lifter(torch.from_numpy(kpts))
     pred = res.poses_3d.numpy()
+    if plot:
+        plot_liftings(cam, pred, prior.parents, plot)
     mask = np.ones(cam.shape[:2], dtype=bool)
     return dict(mpjpe=float(keypoint_mpjpe(pred, cam, mask, 'none')),
                 pa_mpjpe=float(keypoint_mpjpe(pred, cam, mask, 'procrustes')),
@@ -101,7 +103,34 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--iters', type=int, default=10, help='alignment/PPCA alternations')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--eval-poses', help='held-out poses to lift and report MPJPE on')
+    parser.add_argument('--plot', help='PNG of held-out poses next to their liftings')
     return parser.parse_args(argv)
+
+
+def plot_liftings(gt: np.ndarray, pred: np.ndarray, parents: Sequence[int], path: str,
+                  num: int = 4) -> None:
+    """Front and side views of ground-truth (grey) and lifted (red) camera-frame poses."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    num = min(num, len(gt))
+    fig, axes = plt.subplots(2, num, figsize=(3 * num, 6), squeeze=False)
+    for i in range(num):
+        for row, (axis, name) in enumerate(((0, 'front (x, up)'), (1, 'side (depth, up)'))):
+            ax = axes[row, i]
+            for child, par in enumerate(parents):
+                if par < 0:
+                    continue
+                for pose, style, colour in ((gt[i], '-', '0.4'), (pred[i], '--', 'tab:red')):
+                    ax.plot(pose[[par, child], axis], pose[[par, child], 2], style,
+                            color=colour, lw=2)
+            err = np.linalg.norm(gt[i] - pred[i], axis=-1).mean()
+            ax.set_title(f'#{i} {name}\nMPJPE {err:.0f} mm', fontsize=9)
+            ax.set_aspect('equal')
+    fig.suptitle('held-out poses (grey) and their liftings from 2D (red, dashed)')
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
@@ -119,10 +148,13 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     if not args.eval_poses:
         return {}
     held = load_poses(args.eval_poses)
-    metrics = evaluate_lifting(PosePrior.load(args.out), held, args.up_axis, args.seed)
+    metrics = evaluate_lifting(PosePrior.load(args.out), held, args.up_axis, args.seed,
+                               plot=args.plot)
     print(f'lifting {metrics["num"]} held-out poses (random headings, orthographic): '
           f'MPJPE {metrics["mpjpe"]:.1f}  PA-MPJPE {metrics["pa_mpjpe"]:.1f}  '
           f'reprojection {metrics["reprojection_px"]:.2f}')
+    if args.plot:
+        print(f'plot written to {args.plot}')
     return metrics
 
 

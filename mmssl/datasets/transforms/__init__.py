@@ -1,5 +1,9 @@
 """Data transforms (registered in mmpose's TRANSFORMS on import)."""
+from .photometric_randaugment import PhotometricRandAugment
 from .semi_packing import PackSemiPoseInputs, PoseMultiBranch
 from .topdown_affine_with_matrix import TopdownAffineWithMatrix, flip_matrix
 
-__all__ = ['PackSemiPoseInputs', 'PoseMultiBranch', 'TopdownAffineWithMatrix', 'flip_matrix']
+__all__ = [
+    'PackSemiPoseInputs', 'PhotometricRandAugment', 'PoseMultiBranch',
+    'TopdownAffineWithMatrix', 'flip_matrix'
+]

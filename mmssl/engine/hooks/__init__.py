@@ -1,1 +1,4 @@
-"""Registered on import; see the modules of this package."""
+"""Hooks (registered on import)."""
+from .keypoint_count_check_hook import KeypointCountCheckHook, check_keypoint_counts
+
+__all__ = ['KeypointCountCheckHook', 'check_keypoint_counts']

@@ -118,7 +118,7 @@ def check_inputs(cfg: Config, settings: dict, unlabeled: dict) -> dict:
     """Validate files, keypoint counts and the head; return facts the runner needs.
 
     Returns:
-        dict: ``labeled_file``, ``unlabeled_file`` (absolute), ``num_labeled``,
+        dict: ``labeled_file``, ``unlabeled_file``, ``gt_file`` (absolute), ``num_labeled``,
         ``num_unlabeled``, ``num_keypoints``, ``shrink_kind`` (None for plain heads) and
         ``standard_value`` (the ground-truth sigma or p).
     """
@@ -158,13 +158,18 @@ def check_inputs(cfg: Config, settings: dict, unlabeled: dict) -> dict:
             standard = 1.0
             bad = [v for v in settings['curriculum'] if v < 1]
         if bad:
+            need = 'sigma > 0' if kind == 'heatmap_sigma' else 'p >= 1'
             raise ValueError(f'self_training.curriculum {settings["curriculum"]}: invalid '
-                             f'values {bad} ({"sigma > 0" if kind == "heatmap_sigma" else "p >= 1"})')
+                             f'values {bad} ({need})')
     decoder = cfg.model.get('head', {}).get('decoder') or {}
     if settings['mode'] == 'selection' and decoder.get('type') == 'RegressionLabel':
         raise ValueError('mode="selection" needs a confidence per keypoint, and coordinate '
                          'regression heads (RegressionLabel codec) output none; use a '
                          'heatmap head or mode="stld"/"naive"')
-    return dict(labeled_file=labeled_file, unlabeled_file=unlabeled_file,
+    gt_file = settings.get('pseudo_gt_ann_file')
+    if gt_file:
+        gt_file = resolve_path(labeled.get('data_root'), gt_file)
+        load_coco(gt_file)  # exists and is COCO
+    return dict(labeled_file=labeled_file, unlabeled_file=unlabeled_file, gt_file=gt_file,
                 num_labeled=len(lab['annotations']), num_unlabeled=len(unl['annotations']),
                 num_keypoints=k_lab, shrink_kind=kind, standard_value=standard)

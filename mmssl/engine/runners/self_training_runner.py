@@ -3,7 +3,8 @@
 Selected with ``runner_type = 'SelfTrainingRunner'``, so the unchanged ``tools/train.py`` /
 ``tools/dist_train.sh`` run the whole job::
 
-    _base_ = ['mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py']
+    _base_ = ['mmpose::face_2d_keypoint/topdown_heatmap/300w/'
+              'td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py']
     custom_imports = dict(imports=['mmssl'], allow_failed_imports=False)
     runner_type = 'SelfTrainingRunner'
     model = dict(head=dict(type='STLDHeatmapHead'))
@@ -20,7 +21,9 @@ Selected with ``runner_type = 'SelfTrainingRunner'``, so the unchanged ``tools/t
   ``pretrain_speedup`` (rounds >= 2 pretrain from the previous pretrain for 1/speedup of the
   schedule), ``labeled_min_size`` (oversample the labeled set to this size).
 - ``unlabeled_ann_file`` (required), ``unlabeled_dataset`` / ``unlabeled_dataloader``
-  (overrides of the pseudo-labelling dataset and loader), ``pseudo_flip_test``.
+  (overrides of the pseudo-labelling dataset and loader), ``pseudo_flip_test``,
+  ``pseudo_gt_ann_file`` (analysis only: hidden labels of the unlabeled images, to log the
+  pseudo-labels' NME per round).
 - ``eval_each_round``, ``relabel_last_round``, ``resume_stage`` (continue an interrupted train
   stage from its last checkpoint), ``stage_val`` (keep the config's in-stage validation).
 
@@ -29,22 +32,16 @@ Every stage runs in ``<work_dir>/<stage name>/``; completed stages are recorded 
 stage that is not recorded. Each round's test metrics and pseudo-label statistics go to the
 config's visualizer backends (tag ``self_training/...``, step = round).
 """
-import contextlib
 import copy
 import gc
-import hashlib
-import json
 import os
 import os.path as osp
-import shutil
 import time
 import uuid
 from typing import Dict, List, Optional
 
-import torch
 from mmengine.config import Config
-from mmengine.dist import (barrier, broadcast_object_list, get_dist_info, is_distributed,
-                           is_main_process)
+from mmengine.dist import barrier, broadcast_object_list, get_dist_info, is_main_process
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
@@ -56,45 +53,11 @@ from . import self_training_configs as sc
 from .self_training_checks import check_inputs, parse_settings, unlabeled_dataset_cfg
 from .self_training_plan import Stage, build_plan, final_train_stage
 from .self_training_state import SelfTrainingState, atomic_torch_save
+from .self_training_utils import (config_digest, copy_final_model, init_distributed,
+                                  resume_safe_globals)
 from .stage_timer_hook import StageTimerHook
 
 WEIGHTS_FILE = 'stage_weights.pth'
-
-
-def init_distributed(cfg: Config) -> None:
-    """Initialise the process group for ``cfg.launcher`` unless done (gloo on CPU).
-
-    On CPU the project's helper also makes DDP wrap the model without ``device_ids``.
-    """
-    launcher = cfg.get('launcher', 'none')
-    if launcher == 'none':
-        return
-    from mmssl.engine.distributed import prepare_cpu_distributed
-    prepare_cpu_distributed(cfg, launcher)  # no-op with CUDA
-    if not is_distributed():
-        from mmengine.dist import init_dist
-        init_dist(launcher, **(cfg.get('env_cfg') or {}).get('dist_cfg', {}))
-
-
-def config_digest(cfg: Config) -> str:
-    """A hash of what a job trains (not where or how it is launched)."""
-    data = {k: v for k, v in cfg.to_dict().items()
-            if k not in ('work_dir', 'launcher', 'resume', 'load_from', 'model_wrapper_cfg')}
-    return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def resume_safe_globals(resuming: bool):
-    """Allow ``bytes`` while resuming a stage from an mmengine checkpoint.
-
-    mmpose face datasets have no skeleton, and numpy pickles their empty
-    ``skeleton_link_colors`` array (part of ``dataset_meta`` in every checkpoint) through
-    ``builtins.bytes``, which ``torch.load(weights_only=True)`` refuses. ``bytes`` cannot run
-    code; the allowance is scoped to the resume.
-    """
-    safe = getattr(torch.serialization, 'safe_globals', None)
-    if not resuming or safe is None:
-        return contextlib.nullcontext()
-    return safe([bytes])
 
 
 @RUNNERS.register_module()
@@ -357,7 +320,7 @@ class SelfTrainingRunner:
         cfg.test_evaluator = dict(type='PseudoLabelWriter',
                                   source_ann_file=self.facts['unlabeled_file'],
                                   out_file=out_file, score_thr=stage.score_thr,
-                                  gt_ann_file=s['pseudo_gt_ann_file'])
+                                  gt_ann_file=self.facts['gt_file'])
         cfg.model.setdefault('test_cfg', dict())
         cfg.model.test_cfg.flip_test = bool(s['pseudo_flip_test'])
         cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
@@ -384,12 +347,3 @@ class SelfTrainingRunner:
                    for k, v in record['metrics'].items()}
         if is_main_process():
             self.visualizer.add_scalars(scalars, step=stage.round)
-
-
-def copy_final_model(work_dir: str, records: Dict[str, dict], stages: List[Stage]) -> str:
-    """Copy the job's final weights to ``<work_dir>/final_model.pth`` (a convenience)."""
-    src = records[final_train_stage(stages).name]['weights']
-    dst = osp.join(work_dir, 'final_model.pth')
-    shutil.copyfile(src, dst + '.tmp')
-    os.replace(dst + '.tmp', dst)
-    return dst

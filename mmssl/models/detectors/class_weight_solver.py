@@ -51,16 +51,25 @@ def jacobi_step(matrix: Tensor,
                 min_weight: float = 1.0 / 3.0,
                 max_weight: float = 5.0,
                 max_bg_weight: float = 1.0,
+                damping: float = 1.0,
                 eps: float = 1e-12) -> Tensor:
     """One Jacobi step of the balance equations with the release's budget and clamps.
 
     Foreground weights get their Jacobi update, the background (last) weight gets
     ``(n + 1) - sum(foreground)``; then foreground weights are clamped to
     ``[min_weight, max_weight]`` and the background weight to ``[min_weight, max_bg_weight]``.
+    With ``damping < 1`` the result is ``(1 - damping) * weights + damping * step``.
+
+    The undamped step (the release's rule) converges to a positive multiple of the balance
+    solution while the background weight sits on a clamp; when the exact solution has its
+    background weight strictly inside the clamps, the budget rule makes the iteration
+    oscillate and ``damping = 0.5`` is needed to converge
+    (tests/test_ci_ssod/test_class_weight_solver.py).
 
     Args:
         matrix (Tensor): (n+1, n+1) gradient matrix, rows = ground-truth class.
         weights (Tensor): Current (n+1, ) class weights.
+        damping (float): Step size in (0, 1]; 1 is the plain Jacobi step.
 
     Returns:
         Tensor: New (n+1, ) class weights.
@@ -68,11 +77,16 @@ def jacobi_step(matrix: Tensor,
     if not 0 < min_weight <= 1.0 <= max_weight or max_bg_weight < min_weight:
         raise ValueError('need 0 < min_weight <= 1 <= max_weight and max_bg_weight >= '
                          f'min_weight, got {min_weight}, {max_weight}, {max_bg_weight}')
+    if not 0 < damping <= 1:
+        raise ValueError(f'damping must be in (0, 1], got {damping}')
     num = matrix.size(0)
     target = jacobi_target(matrix, weights, eps)
     fg = target[:-1].clamp(min_weight, max_weight)
     bg = (num - target[:-1].sum()).clamp(min_weight, max_bg_weight)
-    return torch.cat([fg, bg.reshape(1)])
+    step = torch.cat([fg, bg.reshape(1)])
+    if damping == 1:
+        return step
+    return (1 - damping) * weights.to(step) + damping * step
 
 
 def balance_residual(matrix: Tensor, weights: Tensor) -> Tensor:

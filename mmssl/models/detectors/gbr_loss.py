@@ -55,6 +55,9 @@ class GbRCrossEntropyLoss(nn.Module):
             warm-up. Defaults to 0.999.
         solver (str): 'jacobi' (one Jacobi step per iteration) or 'learnable' (softmax
             parameters trained to mimic it, seed section 2). Defaults to 'learnable'.
+        jacobi_damping (float): Step size of the 'jacobi' solver; the undamped step (1.0)
+            oscillates when the background weight's solution is inside its clamps (see
+            :func:`jacobi_step`). Defaults to 0.5.
         min_weight (float): Lower clamp of all weights. Defaults to 1/3.
         max_weight (float): Upper clamp of foreground weights. Defaults to 5.
         max_bg_weight (float): Upper clamp of the background weight. Defaults to 1.
@@ -75,6 +78,7 @@ class GbRCrossEntropyLoss(nn.Module):
                  warmup_iters: int = 4000,
                  momentum: float = 0.999,
                  solver: str = 'learnable',
+                 jacobi_damping: float = 0.5,
                  min_weight: float = 1.0 / 3.0,
                  max_weight: float = 5.0,
                  max_bg_weight: float = 1.0,
@@ -112,6 +116,7 @@ class GbRCrossEntropyLoss(nn.Module):
         self.warmup_iters = warmup_iters
         self.momentum = momentum
         self.solver = solver
+        self.jacobi_damping = jacobi_damping
         self.clamps = dict(
             min_weight=min_weight, max_weight=max_weight, max_bg_weight=max_bg_weight)
         self.reweight = reweight
@@ -234,7 +239,9 @@ class GbRCrossEntropyLoss(nn.Module):
                                   (1.0 - self.momentum) * batch_mean[seen])
         matrix = self.grad_stats.matrix
         if self.learnable is None:
-            self.class_weights.copy_(jacobi_step(matrix, self.class_weights, **self.clamps))
+            self.class_weights.copy_(
+                jacobi_step(matrix, self.class_weights, damping=self.jacobi_damping,
+                            **self.clamps))
         else:
             loss, _ = self.learnable.step(matrix)
             self.last_solver_loss = loss

@@ -34,14 +34,17 @@ class LiftingTopdownPoseEstimator(TopdownPoseEstimator):
 
     def __init__(self, *args, lifter: Optional[dict] = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if lifter is not None:
-            self.lifter = MODELS.build(copy.deepcopy(lifter))
-        elif isinstance(getattr(self.backbone, 'lifter', None), PPCAMixtureLifter):
-            self.lifter = self.backbone.lifter
-        else:
+        self.own_lifter = MODELS.build(copy.deepcopy(lifter)) if lifter is not None else None
+        if self.own_lifter is None and not isinstance(
+                getattr(self.backbone, 'lifter', None), PPCAMixtureLifter):
             raise ValueError('LiftingTopdownPoseEstimator needs a lifter: give lifter=dict('
                              "type='PPCAMixtureLifter', prior=...) or a backbone with one "
                              '(e.g. LiftingCPM)')
+
+    @property
+    def lifter(self) -> PPCAMixtureLifter:
+        """The estimator's own lifter, else the backbone's (kept once in checkpoints)."""
+        return self.own_lifter if self.own_lifter is not None else self.backbone.lifter
 
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
         """2D prediction of the base class, then batched lifting of every instance."""

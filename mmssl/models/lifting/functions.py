@@ -12,9 +12,8 @@
 
 Heat-map pixel ``(row, col)`` has coordinates ``(x, y) = (col, row)`` as in MMPose's codecs.
 """
-from typing import Any, Dict, Optional, Tuple
-
 import math
+from typing import Any, Dict, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -130,7 +129,7 @@ class LandmarkLifting(Function):
     def backward(ctx: Any, grad: Tensor) -> Tuple[Optional[Tensor], None, None, None]:
         jac, = ctx.saved_tensors
         n = len(grad)
-        grad_in = (grad.reshape(n, 1, -1) @ jac).reshape(grad.shape)
+        grad_in = (grad.reshape(n, 1, jac.shape[-1]) @ jac).reshape(grad.shape)
         return grad_in, None, None, None
 
 
@@ -177,6 +176,6 @@ class BeliefMapLifting(Function):
         sigma, delta, k, dtype = ctx.params
         n, num_k = grad.shape[:2]
         g_hat = belief_grad_to_landmarks(grad.to(kpts_hat.dtype), kpts_hat, sigma, delta)  # Eq. 9
-        g_y = (g_hat.reshape(n, 1, -1) @ jac).reshape(n, num_k, 2)  # Eq. 8
+        g_y = (g_hat.reshape(n, 1, 2 * num_k) @ jac).reshape(n, num_k, 2)  # Eq. 8
         grad_b = belief_update_gradient(grad.shape[-2:], argmax, g_y, k, sigma)
         return grad_b.to(dtype), None, None, None, None, None, None

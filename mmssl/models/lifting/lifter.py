@@ -16,7 +16,6 @@ Cholesky factorisations. Per chart the rotation with the smallest objective is k
 is chosen by the PPCA marginal negative log-likelihood (objective / noise variance plus the
 log-determinant terms and the mixture weight).
 """
-import math
 import os
 from typing import NamedTuple, Optional, Tuple, Union
 
@@ -260,7 +259,7 @@ class PPCAMixtureLifter(nn.Module):
             raise ValueError(f'visible must be {tuple(kpts.shape[:2])}, got '
                              f'{tuple(visible.shape)}')
         norm, centre, scale, valid = normalise_landmarks(kpts, visible, self.min_visible)
-        y = norm.reshape(n, -1)
+        y = norm.reshape(n, 2 * self.num_joints)
         w = visible.repeat_interleave(2, 1).to(dt)
         j = self.e_mat.shape[-1]
         chart = torch.zeros(n, dtype=torch.long, device=kpts.device)
@@ -328,7 +327,7 @@ class PPCAMixtureLifter(nn.Module):
         dt = keypoints.dtype
         flip = torch.tensor([1., -1.], dtype=dt, device=keypoints.device)
         y = ((keypoints - centre[:, None]) / scale[:, None, None] * flip).reshape(
-            len(keypoints), -1)
+            len(keypoints), 2 * self.num_joints)
         w = visible.bool().repeat_interleave(2, 1).to(dt)
         e_mat, p_vec = self.e_mat.to(dt)[chart, rot], self.p_vec.to(dt)[chart, rot]
         a_mat = torch.einsum('nki,nk,nkj->nij', e_mat, w, e_mat) + \
@@ -343,7 +342,3 @@ class PPCAMixtureLifter(nn.Module):
         return (f'charts={p.num_charts}, bases={p.num_bases}, joints={p.num_joints}, '
                 f'rotations={self.num_rotations}, source={p.source}')
 
-
-def rotation_angles(num_rotations: int) -> np.ndarray:
-    """Angles (radians) of the discrete rotations, ``2 pi k / num_rotations``."""
-    return 2 * math.pi * np.arange(num_rotations) / num_rotations

@@ -55,7 +55,6 @@ class LiftingCPM(CPM):
         if lifter.num_joints != out_channels:
             raise ValueError(f'the pose model has {lifter.num_joints} joints but the CPM '
                              f'predicts {out_channels} belief maps ({lifter.prior.source})')
-        self.lifter = lifter
         self.fusion = LiftingBeliefFusion(lifter, num_stages - 1, **(fusion or {}))
 
     def forward(self, x: Tensor) -> List[Tensor]:
@@ -70,6 +69,11 @@ class LiftingCPM(CPM):
             belief = self.out_convs[ind](self.cpm_stages[ind](inp))
         outs.append(belief)
         return outs
+
+    @property
+    def lifter(self) -> PPCAMixtureLifter:
+        """The lifter (registered once, under ``fusion.lifter``)."""
+        return self.fusion.lifter
 
     @property
     def fusion_weights(self) -> Tensor:

@@ -7,7 +7,6 @@ offsets of noisy pseudo-labels. STLD shrinks ``p`` over the self-training rounds
 """
 from typing import Optional
 
-import torch
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 

@@ -1,1 +1,4 @@
-"""Registered on import; see the modules of this package."""
+"""Semi-supervised top-down pose models (registered in mmpose's MODELS on import)."""
+from .pose_dual import PoseCons, PoseDual
+
+__all__ = ['PoseCons', 'PoseDual']

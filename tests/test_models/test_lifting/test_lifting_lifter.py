@@ -120,6 +120,8 @@ def test_invalid_rows_and_bad_inputs(lifter):
     assert res.valid.tolist() == [True, True, False]
     assert torch.equal(res.keypoints_2d[2], torch.tensor(kpts[2]))  # passed through
     assert torch.isfinite(res.poses_3d).all()
+    empty = lifter(torch.zeros(0, 17, 2), return_jacobian=True)  # an empty batch is fine
+    assert empty.poses_3d.shape == (0, 17, 3) and empty.jacobian.shape == (0, 34, 34)
     with pytest.raises(ValueError, match=r'keypoints must be \(N, 17, 2\)'):
         lifter(torch.zeros(2, 16, 2))
     with pytest.raises(TypeError, match='floating point'):

@@ -132,8 +132,11 @@ def test_fit_tool_writes_model_and_reports_held_out_error(tmp_path):
     assert np.load(train).shape == (3000, 17, 3)
     tool = _tool('fit_pose_prior')
     out = tmp_path / 'prior.npz'
-    metrics = tool.main([str(train), str(out), '--iters', '5', '--eval-poses', str(test)])
+    png = tmp_path / 'lifted.png'
+    metrics = tool.main([str(train), str(out), '--iters', '5', '--eval-poses', str(test),
+                         '--plot', str(png)])
     assert PosePrior.load(out).num_charts == 3
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     # lifted from exact 2D at unknown headings: the seed's model reaches tens of mm here
     assert metrics['mpjpe'] < 90 and metrics['pa_mpjpe'] < 65, metrics
     with pytest.raises(ValueError, match='--parents lists 3 joints'):

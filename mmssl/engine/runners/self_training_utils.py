@@ -1,0 +1,59 @@
+"""Small helpers of the self-training runner (distributed set-up, hashing, checkpoints)."""
+import contextlib
+import hashlib
+import json
+import os
+import os.path as osp
+import shutil
+from typing import Dict, List
+
+import torch
+from mmengine.config import Config
+from mmengine.dist import is_distributed
+
+from .self_training_plan import Stage, final_train_stage
+
+
+def init_distributed(cfg: Config) -> None:
+    """Initialise the process group for ``cfg.launcher`` unless done (gloo on CPU).
+
+    On CPU the project's helper also makes DDP wrap the model without ``device_ids``.
+    """
+    launcher = cfg.get('launcher', 'none')
+    if launcher == 'none':
+        return
+    from mmssl.engine.distributed import prepare_cpu_distributed
+    prepare_cpu_distributed(cfg, launcher)  # no-op with CUDA
+    if not is_distributed():
+        from mmengine.dist import init_dist
+        init_dist(launcher, **(cfg.get('env_cfg') or {}).get('dist_cfg', {}))
+
+
+def config_digest(cfg: Config) -> str:
+    """A hash of what a job trains (not where or how it is launched)."""
+    data = {k: v for k, v in cfg.to_dict().items()
+            if k not in ('work_dir', 'launcher', 'resume', 'load_from', 'model_wrapper_cfg')}
+    return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def resume_safe_globals(resuming: bool):
+    """Allow ``bytes`` while resuming a stage from an mmengine checkpoint.
+
+    mmpose face datasets have no skeleton, and numpy pickles their empty
+    ``skeleton_link_colors`` array (part of ``dataset_meta`` in every checkpoint) through
+    ``builtins.bytes``, which ``torch.load(weights_only=True)`` refuses. ``bytes`` cannot run
+    code; the allowance is scoped to the resume.
+    """
+    safe = getattr(torch.serialization, 'safe_globals', None)
+    if not resuming or safe is None:
+        return contextlib.nullcontext()
+    return safe([bytes])
+
+
+def copy_final_model(work_dir: str, records: Dict[str, dict], stages: List[Stage]) -> str:
+    """Copy the job's final weights to ``<work_dir>/final_model.pth`` (a convenience)."""
+    src = records[final_train_stage(stages).name]['weights']
+    dst = osp.join(work_dir, 'final_model.pth')
+    shutil.copyfile(src, dst + '.tmp')
+    os.replace(dst + '.tmp', dst)
+    return dst

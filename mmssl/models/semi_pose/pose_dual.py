@@ -1,0 +1,244 @@
+"""PoseDual and PoseCons: consistency training of top-down heatmap estimators (seed 000).
+
+PoseDual (Algorithm 1 of the seed): two independently initialised estimators f_theta and
+f_xi. Both are trained on the labeled batch; on the unlabeled batch each one is the teacher
+of the other: teachers predict heatmaps on the *easy* view, students on the *hard* view (easy
+view + Joint Cutout at the teacher's joints + an extra per-sample affine, made on the batch
+tensor), and the teacher heatmaps are warped with the same affine (T_{e->h}).
+
+    L = sup_weight * (L_s(theta) + L_s(xi)) + unsup_weight * (L_theta + L_xi)
+
+PoseCons is the single-network baseline that is its own teacher; with
+``teacher_view='same'`` the teacher also gets an independent draw of the hard affine, so
+teacher and student views come from the same distribution (the collapsing setup studied in
+the seed).
+
+The model consumes the branch layout of :class:`mmssl.datasets.transforms.PoseMultiBranch`
+(``inputs[branch]`` / ``data_samples[branch]``) through mmdet's
+``MultiBranchDataPreprocessor``; validation batches are plain mmpose batches.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.model import BaseModel
+from mmpose.models.heads.base_head import BaseHead
+from mmpose.registry import MODELS
+from mmpose.utils.typing import ConfigType, OptConfigType
+
+from .batch_augment import (apply_to_points, heatmap_argmax, joint_cutout, sample_hard_affine,
+                            sample_joint_cutout, warp_tensor)
+
+PREDICT_MODES = ('net1', 'net2', 'ensemble')
+
+
+@MODELS.register_module()
+class PoseDual(BaseModel):
+    """Dual-network semi-supervised top-down pose estimation.
+
+    Args:
+        estimator: config of a top-down heatmap estimator (e.g. an mmpose config's
+            ``model``); built twice with independent initialisation.
+        estimator2: optional different config for the second network.
+        sup_weight: weight of each network's supervised loss (seed: 1; release: 0.5).
+        unsup_weight: lambda, weight of each network's unsupervised loss.
+        teacher_mode: ``'train'`` (BN statistics update on the teacher pass, as released)
+            or ``'eval'``.
+        teacher_view: ``'easy'`` (teacher sees the easy view) or ``'same'`` (teacher sees
+            its own draw of the hard affine: views from the same distribution).
+        hard_affine: kwargs of :func:`sample_hard_affine` for the hard view, or ``None``.
+        joint_cutout: kwargs of :func:`sample_joint_cutout`, or ``None`` to disable.
+        predict_on: ``'net1'``, ``'net2'`` or ``'ensemble'`` (averaged heatmaps).
+        branches: names of the labeled, teacher and student branches; a batch without the
+            student branch uses the teacher images for the hard view.
+        data_preprocessor: e.g. ``dict(type='mmdet.MultiBranchDataPreprocessor',
+            data_preprocessor=<the estimator's PoseDataPreprocessor>)``.
+    """
+
+    num_networks = 2
+
+    def __init__(self, estimator: ConfigType, *, estimator2: OptConfigType = None,
+                 sup_weight: float = 1.0, unsup_weight: float = 1.0,
+                 teacher_mode: str = 'train', teacher_view: str = 'easy',
+                 hard_affine: Optional[dict] = dict(), joint_cutout: Optional[dict] = None,
+                 predict_on: str = 'ensemble',
+                 branches: Sequence[str] = ('sup', 'unsup_teacher', 'unsup_student'),
+                 data_preprocessor: OptConfigType = None, init_cfg: OptConfigType = None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if teacher_mode not in ('train', 'eval'):
+            raise ValueError(f'teacher_mode must be "train" or "eval", got {teacher_mode!r}')
+        if teacher_view not in ('easy', 'same'):
+            raise ValueError(f'teacher_view must be "easy" or "same", got {teacher_view!r}')
+        configs = [estimator, estimator2 or estimator][:self.num_networks]
+        self.net_names = [f'net{i + 1}' for i in range(self.num_networks)]
+        for name, cfg in zip(self.net_names, configs):
+            self.add_module(name, MODELS.build(cfg))
+        for name in self.net_names:
+            self._check_heatmap_estimator(name)
+        self.predict_on = predict_on  # validated by the setter
+        self.sup_weight, self.unsup_weight = sup_weight, unsup_weight
+        self.teacher_mode, self.teacher_view = teacher_mode, teacher_view
+        self.hard_affine = hard_affine
+        self.joint_cutout_cfg = joint_cutout
+        self.sup_branch, self.teacher_branch, self.student_branch = branches
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def nets(self) -> List[BaseModel]:
+        return [getattr(self, name) for name in self.net_names]
+
+    @property
+    def predict_on(self) -> str:
+        return self._predict_on
+
+    @predict_on.setter
+    def predict_on(self, value: str) -> None:
+        modes = self.predict_modes
+        if value not in modes:
+            raise ValueError(f'predict_on must be one of {modes}, got {value!r}')
+        self._predict_on = value
+
+    @property
+    def predict_modes(self) -> Tuple[str, ...]:
+        return PREDICT_MODES if self.num_networks == 2 else ('net1', )
+
+    def _check_heatmap_estimator(self, name: str) -> None:
+        head = getattr(getattr(self, name), 'head', None)
+        codec = getattr(head, 'decoder', None)
+        if not isinstance(head, BaseHead) or not hasattr(codec, 'heatmap_size') or \
+                not hasattr(head, 'loss_module'):
+            raise TypeError(f'{type(self).__name__} needs top-down estimators with a heatmap '
+                            f'head (a head with a heatmap codec and loss_module); {name} has '
+                            f'{type(head).__name__} with decoder {type(codec).__name__}')
+
+    def _stride(self, net) -> Tuple[float, float]:
+        codec = net.head.decoder
+        return (codec.input_size[0] / codec.heatmap_size[0],
+                codec.input_size[1] / codec.heatmap_size[1])
+
+    @staticmethod
+    def _heatmaps(net, images: torch.Tensor) -> torch.Tensor:
+        out = net.head.forward(net.extract_feat(images))
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(f'{type(net.head).__name__}.forward must return one heatmap '
+                            f'tensor, got {type(out).__name__}')
+        return out
+
+    # ------------------------------------------------------------------ training
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            images = inputs[self.teacher_branch] if isinstance(inputs, dict) else inputs
+            return [self._heatmaps(net, images) for net in self.nets]
+        raise RuntimeError(f'Invalid mode "{mode}"')
+
+    def loss(self, inputs: Dict[str, torch.Tensor],
+             data_samples: Dict[str, list]) -> Dict[str, torch.Tensor]:
+        losses = {}
+        if self.sup_branch in inputs:
+            losses.update(self.loss_by_gt(inputs[self.sup_branch],
+                                          data_samples[self.sup_branch]))
+        if self.teacher_branch in inputs:
+            losses.update(self.loss_by_consistency(inputs[self.teacher_branch],
+                                                   inputs.get(self.student_branch)))
+        return losses
+
+    def loss_by_gt(self, images: torch.Tensor, samples: list) -> Dict[str, torch.Tensor]:
+        losses = {}
+        for name, net in zip(self.net_names, self.nets):
+            for key, value in net.loss(images, samples).items():
+                weight = self.sup_weight if key.startswith('loss') else 1.
+                losses[f'sup_{name}_{key}'] = value * weight
+        return losses
+
+    def _teacher_pass(self, images: torch.Tensor, views: torch.Tensor) -> List[torch.Tensor]:
+        """Teacher heatmaps of every network on the teacher view (no gradient)."""
+        out = []
+        with torch.no_grad():
+            for net in self.nets:
+                was_training = net.training
+                if self.teacher_mode == 'eval':
+                    net.eval()
+                x = images if views is None else warp_tensor(images, views)
+                out.append(self._heatmaps(net, x).detach())
+                net.train(was_training)
+        return out
+
+    def loss_by_consistency(self, easy: torch.Tensor,
+                            student_src: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Cross-teaching loss on the unlabeled batch (one term per student network)."""
+        student_src = easy if student_src is None else student_src
+        b, _, h, w = easy.shape
+        eye = torch.eye(3, device=easy.device).expand(b, 3, 3)
+        affine = (lambda: sample_hard_affine(b, (w, h), device=easy.device, **self.hard_affine)
+                  ) if self.hard_affine is not None else (lambda: eye)
+        teacher_views = affine() if self.teacher_view == 'same' else None
+        teachers = self._teacher_pass(easy, teacher_views)
+        hard = affine()
+        # T_{e->h}: teacher-view pixels -> hard-view pixels
+        to_hard = hard if teacher_views is None else hard @ torch.linalg.inv(teacher_views)
+        losses = {}
+        for i, (name, student) in enumerate(zip(self.net_names, self.nets)):
+            teacher = teachers[(i + 1) % self.num_networks]
+            stride = self._stride(student)
+            losses[f'response_{self.net_names[(i + 1) % self.num_networks]}'] = \
+                teacher.amax(dim=(2, 3)).mean()
+            x = student_src
+            if self.joint_cutout_cfg is not None:
+                joints = heatmap_argmax(teacher, stride)  # the teacher's joints
+                if teacher_views is not None:  # back to easy-view pixels
+                    joints = apply_to_points(torch.linalg.inv(teacher_views), joints)
+                centers, half = sample_joint_cutout(joints, (w, h), **self.joint_cutout_cfg)
+                x = joint_cutout(x, centers, half)
+            x = warp_tensor(x, hard)
+            target = warp_tensor(teacher, to_hard, stride)
+            pred = self._heatmaps(student, x)
+            weights = pred.new_ones(pred.shape[:2])
+            losses[f'unsup_{name}_loss'] = self.unsup_weight * student.head.loss_module(
+                pred, target, weights)
+        return losses
+
+    # ------------------------------------------------------------------ inference
+    def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
+        """Predict with ``predict_on``: one network, or the average of both heatmaps."""
+        if self.predict_on != 'ensemble':
+            return getattr(self, self.predict_on).predict(inputs, data_samples)
+        heatmaps = []
+        for net in self.nets:
+            test_cfg = dict(net.test_cfg, output_heatmaps=True)
+            feats = net.extract_feat(inputs)
+            if test_cfg.get('flip_test', False):
+                feats = [feats, net.extract_feat(inputs.flip(-1))]
+            _, fields = net.head.predict(feats, data_samples, test_cfg=test_cfg)
+            heatmaps.append(torch.stack([f.heatmaps for f in fields]))
+        first = self.nets[0]
+        preds = first.head.decode(torch.stack(heatmaps).mean(0))
+        return first.add_pred_to_datasample(preds, None, data_samples)
+
+    # ------------------------------------------------------------------ checkpoints
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        """Load a plain estimator checkpoint (``load_from`` a supervised model) into every
+        network; PoseDual checkpoints load as usual."""
+        own = [k for k in state_dict if k.startswith(prefix)]
+        if own and not any(k[len(prefix):].split('.')[0] in self.net_names for k in own):
+            for key in own:
+                value = state_dict.pop(key)
+                for name in self.net_names:
+                    state_dict[f'{prefix}{name}.{key[len(prefix):]}'] = value
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs)
+
+
+@MODELS.register_module()
+class PoseCons(PoseDual):
+    """Single-network consistency baseline: the network is its own teacher (seed 000)."""
+
+    num_networks = 1
+
+    def __init__(self, estimator: ConfigType, *, predict_on: str = 'net1', **kwargs):
+        if kwargs.get('estimator2') is not None:
+            raise ValueError('PoseCons has one network; estimator2 is not used')
+        super().__init__(estimator, predict_on=predict_on, **kwargs)
