@@ -78,7 +78,8 @@ def safe_checkpoint_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
     multiarray = np.core.multiarray
     safe: List[Union[Callable, Tuple[Callable, str]]] = [
         multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype, HistoryBuffer,
-        (history_buffer_getattr, 'builtins.getattr')
+        (history_buffer_getattr, 'builtins.getattr'),
+        bytes,  # an empty numpy array (e.g. H36M metainfo sigmas=[]) pickles as bytes()
     ]
     dtypes = getattr(np, 'dtypes', None)  # numpy >= 1.25 pickles the dtype classes
     if dtypes is not None:

@@ -36,3 +36,53 @@ def load_tiny_pose_cfg(work_dir: Path):
 @pytest.fixture
 def tiny_pose_cfg(tmp_path):
     return load_tiny_pose_cfg(tmp_path / 'work')
+
+
+@pytest.fixture(scope='session')
+def synthetic_body(tmp_path_factory) -> Path:
+    """A small synthetic body dataset with the PoseDual split layout of
+    ``configs/posedual/synthetic`` (``semi_anns/...labeled@first100.json``: here the first 12
+    instances are labeled, every box unlabeled)."""
+    from mmssl.datasets.splits import load_coco, split_first_n_instances, write_coco
+    from mmssl.datasets.synthetic import generate_body_keypoints
+    root = tmp_path_factory.mktemp('synthetic') / 'body'
+    ann = generate_body_keypoints(str(root), 16, seed=1, split='train')
+    generate_body_keypoints(str(root), 4, seed=2, split='val')
+    lab, unl = split_first_n_instances(load_coco(ann), 12)
+    write_coco(lab, str(root / 'semi_anns/person_keypoints_train.labeled@first100.json'))
+    write_coco(unl, str(root / 'semi_anns/person_keypoints_train.unlabeled@first100.json'))
+    return root
+
+
+def load_semi_pose_cfg(rel_config: str, data_root: Path, work_dir: Path, batch_size: int = 4,
+                       tiny: bool = True):
+    """A config of configs/posedual/synthetic pointed at ``data_root``, single-worker, with a
+    tiny backbone when ``tiny`` (the PoseDual machinery is what the tests exercise)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / rel_config))
+    root = str(data_root) + '/'
+
+    def point(loader):
+        loader.num_workers = 0
+        loader.persistent_workers = False
+        ds = loader.dataset
+        for sub in ds.get('datasets', [ds]):
+            sub.data_root = root
+    point(cfg.train_dataloader)
+    point(cfg.val_dataloader)
+    point(cfg.test_dataloader)
+    for ev in (cfg.val_evaluator, cfg.test_evaluator):
+        for metric in ev if isinstance(ev, list) else [ev]:
+            if 'ann_file' in metric:
+                metric.ann_file = root + 'annotations/person_keypoints_val.json'
+    cfg.train_dataloader.batch_size = batch_size
+    if 'batch_size' in cfg.train_dataloader.sampler:
+        cfg.train_dataloader.sampler.batch_size = batch_size
+    if tiny:
+        est = cfg.model.get('estimator', cfg.model)
+        est.backbone.base_channels = est.backbone.stem_channels = 8
+        est.head.in_channels = 64
+        est.head.deconv_out_channels = (16, 16, 16)
+    cfg.work_dir = str(work_dir)
+    cfg.default_hooks.logger.interval = 1
+    return cfg

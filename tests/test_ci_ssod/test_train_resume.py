@@ -7,6 +7,8 @@ import glob
 import json
 import os.path as osp
 
+import importlib.util
+
 import torch
 from mmengine.runner import Runner
 
@@ -14,6 +16,11 @@ from conftest import runner_without_cfg_dump
 from mmssl.engine.hooks.ci_ssod_crs_hook import CrSRefreshHook
 
 CONFIG = 'ci-ssod_soft-teacher_faster-rcnn_r50-caffe_fpn_180k_coco-split1.py'
+_spec = importlib.util.spec_from_file_location(
+    'plot_ci_ssod', osp.join(osp.dirname(__file__), '..', '..', 'tools', 'analysis',
+                             'plot_ci_ssod.py'))
+plot_tool = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(plot_tool)
 
 
 def _no_val(cfg):
@@ -52,6 +59,13 @@ def test_train_log_and_resume(tiny_cfg):
                 'pseudo/num_min', 'crs/lambda', 'ci_ssod/w/ring', 'ci_ssod/thr/ring',
                 'ci_ssod/pseudo/circle', 'ci_ssod/pos/background', 'ci_ssod/neg_w/ring'):
         assert key in keys, key
+
+    # the plot tool reads these logs and writes a PNG
+    runs = [('run', *plot_tool.load_run(plot_tool.find_scalars(cfg.work_dir)))]
+    png = plot_tool.plot(runs, ['diamond', 'cross', 'ring'], None,
+                         osp.join(cfg.work_dir, 'curves.png'))
+    assert osp.getsize(png) > 10000
+    assert runs[0][1]['w']['ring'][-1][0] == 2  # (step, value) pairs per class
 
     ckpt = osp.join(cfg.work_dir, 'iter_2.pth')
     assert osp.isfile(ckpt)

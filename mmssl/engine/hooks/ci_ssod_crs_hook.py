@@ -6,12 +6,14 @@ train sampler::
 
     custom_hooks = [dict(type='CrSRefreshHook', interval=4000, lam=0.5)]
 
-Every iteration the records are moved into a per-rank buffer (the latest record of an image
-wins). Every ``interval`` iterations the buffers of all ranks are gathered into the store of
-all pseudo-labeled images, identical on every rank, and the sampler's unlabeled repeat
-factors are recomputed with ``lambda = min(lam * iter / ramp_iters, lam)`` (release: lambda
-grows linearly to 0.5 over training). The store is saved in checkpoints (as tensors, safe for
-``weights_only`` loading) and the sampler is refreshed from it after a resume.
+Every iteration the new records of all ranks are gathered (a few images per rank) into the
+store of all pseudo-labeled images, identical on every rank (the latest record of an image
+wins). Every ``interval`` iterations the sampler's unlabeled repeat factors are recomputed
+from the store with ``lambda = min(lam * iter / ramp_iters, lam)`` (release: lambda grows
+linearly to 0.5 over training). Because the store is complete on every rank at all times,
+checkpoints (written by rank 0 only, no collective possible there) hold all of it; it is
+saved as tensors (safe for ``weights_only`` loading) and the sampler is refreshed from it
+after a resume.
 """
 from typing import Dict, Optional, Tuple
 
@@ -82,8 +84,8 @@ class CrSRefreshHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         for img_id, labels, margins in self._model(runner).pop_pseudo_label_records():
             self._pending[int(img_id)] = (labels, margins)
+        self._gather()
         if self.every_n_train_iters(runner, self.interval):
-            self._gather()
             self._refresh(runner)
 
     def _gather(self) -> None:
@@ -105,7 +107,6 @@ class CrSRefreshHook(Hook):
 
     # ------------------------------------------------------------ checkpointing
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        self._gather()
         ids = sorted(self.store)
         lengths = [len(self.store[i][0]) for i in ids]
         labels = [np.asarray(self.store[i][0], np.int64) for i in ids]

@@ -59,7 +59,7 @@ class LiftingTopdownPoseEstimator(TopdownPoseEstimator):
         dev = inputs.device
         with torch.no_grad():
             lifted = self.lifter(
-                torch.from_numpy(np.concatenate(kpts)).to(dev, torch.float32),
+                torch.from_numpy(np.concatenate(kpts)).to(dev, torch.float64),
                 torch.from_numpy(np.concatenate(scores) > thr).to(dev))
         poses = lifted.poses_3d.cpu().numpy().astype(np.float32)
         valid = lifted.valid.cpu().numpy()

@@ -20,6 +20,7 @@ The model consumes the branch layout of :class:`mmssl.datasets.transforms.PoseMu
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import MODELS
@@ -48,6 +49,8 @@ class PoseDual(BaseModel):
         hard_affine: kwargs of :func:`sample_hard_affine` for the hard view, or ``None``.
         joint_cutout: kwargs of :func:`sample_joint_cutout`, or ``None`` to disable.
         predict_on: ``'net1'``, ``'net2'`` or ``'ensemble'`` (averaged heatmaps).
+        unsup_start_iter: iterations of supervised-only training before the consistency
+            loss starts (the seed first trains both networks separately on labeled data).
         branches: names of the labeled, teacher and student branches; a batch without the
             student branch uses the teacher images for the hard view.
         data_preprocessor: e.g. ``dict(type='mmdet.MultiBranchDataPreprocessor',
@@ -60,7 +63,7 @@ class PoseDual(BaseModel):
                  sup_weight: float = 1.0, unsup_weight: float = 1.0,
                  teacher_mode: str = 'train', teacher_view: str = 'easy',
                  hard_affine: Optional[dict] = dict(), joint_cutout: Optional[dict] = None,
-                 predict_on: str = 'ensemble',
+                 predict_on: str = 'ensemble', unsup_start_iter: int = 0,
                  branches: Sequence[str] = ('sup', 'unsup_teacher', 'unsup_student'),
                  data_preprocessor: OptConfigType = None, init_cfg: OptConfigType = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -78,6 +81,7 @@ class PoseDual(BaseModel):
         self.sup_weight, self.unsup_weight = sup_weight, unsup_weight
         self.teacher_mode, self.teacher_view = teacher_mode, teacher_view
         self.hard_affine = hard_affine
+        self.unsup_start_iter = unsup_start_iter
         self.joint_cutout_cfg = joint_cutout
         self.sup_branch, self.teacher_branch, self.student_branch = branches
 
@@ -140,7 +144,8 @@ class PoseDual(BaseModel):
         if self.sup_branch in inputs:
             losses.update(self.loss_by_gt(inputs[self.sup_branch],
                                           data_samples[self.sup_branch]))
-        if self.teacher_branch in inputs:
+        it = MessageHub.get_current_instance().get_info('iter', 0)
+        if self.teacher_branch in inputs and it >= self.unsup_start_iter:
             losses.update(self.loss_by_consistency(inputs[self.teacher_branch],
                                                    inputs.get(self.student_branch)))
         return losses
