@@ -40,17 +40,17 @@ def class_repeat_factors(image_freq: np.ndarray, thr: float) -> np.ndarray:
     return np.maximum(rep, 1.0)
 
 
-def _presence(image_classes: Sequence[Sequence[int]], num_classes: int) -> np.ndarray:
-    """(num_images, num_classes) bool matrix: image i contains class c."""
-    presence = np.zeros((len(image_classes), num_classes), dtype=bool)
+def _image_class_pairs(image_classes: Sequence[Sequence[int]],
+                       num_classes: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Unique (image, class) pairs of a list of per-image class lists (sparse presence)."""
     rows = np.repeat(np.arange(len(image_classes)), [len(c) for c in image_classes])
     cols = np.fromiter(itertools.chain.from_iterable(image_classes), dtype=np.int64,
                        count=len(rows))
     if len(cols) and (cols.min() < 0 or cols.max() >= num_classes):
         raise ValueError(f'class index out of range [0, {num_classes}): '
                          f'{cols.min()}..{cols.max()}')
-    presence[rows, cols] = True
-    return presence
+    flat = np.unique(rows * num_classes + cols)
+    return flat // num_classes, flat % num_classes
 
 
 def rfs_repeat_factors(image_classes: Sequence[Sequence[int]], num_classes: int,
@@ -65,11 +65,14 @@ def rfs_repeat_factors(image_classes: Sequence[Sequence[int]], num_classes: int,
     Returns:
         np.ndarray: (num_images, ) factors >= 1 (images without instances get 1).
     """
-    presence = _presence(image_classes, num_classes)
-    if len(presence) == 0:
-        return np.ones(0)
-    rep = class_repeat_factors(presence.mean(axis=0), thr)
-    return np.maximum(np.where(presence, rep[None, :], 1.0).max(axis=1, initial=1.0), 1.0)
+    num_images = len(image_classes)
+    factors = np.ones(num_images)
+    if num_images == 0:
+        return factors
+    rows, cols = _image_class_pairs(image_classes, num_classes)
+    freq = np.bincount(cols, minlength=num_classes) / num_images
+    np.maximum.at(factors, rows, class_repeat_factors(freq, thr)[cols])
+    return factors
 
 
 def crs_repeat_factors(labeled_classes: Sequence[Sequence[int]],
@@ -101,23 +104,24 @@ def crs_repeat_factors(labeled_classes: Sequence[Sequence[int]],
     indices = np.fromiter(pseudo_records.keys(), dtype=np.int64, count=len(pseudo_records))
     if indices.min() < 0 or indices.max() >= num_unlabeled:
         raise ValueError(f'pseudo-label record for unlabeled index outside [0, {num_unlabeled})')
-    labels = [np.asarray(pseudo_records[i][0], dtype=np.int64) for i in indices]
-    margins = [np.asarray(pseudo_records[i][1], dtype=np.float64) for i in indices]
-    kept = [lab[m >= 0] for lab, m in zip(labels, margins)]
-    lab_presence = _presence(labeled_classes, num_classes)
-    pse_presence = _presence(kept, num_classes)
-    freq = (lab_presence.sum(0) + pse_presence.sum(0)) / max(
-        len(lab_presence) + len(pse_presence), 1)
-    rep = class_repeat_factors(freq, lam)
-    flat_labels = np.concatenate(labels) if labels else np.zeros(0, np.int64)
-    flat_margins = np.concatenate(margins) if margins else np.zeros(0)
+    labels = [np.asarray(pseudo_records[i][0], dtype=np.int64).reshape(-1) for i in indices]
+    margins = [np.asarray(pseudo_records[i][1], dtype=np.float64).reshape(-1) for i in indices]
+    flat_labels = np.concatenate(labels)
+    flat_margins = np.concatenate(margins)
+    if len(flat_labels) != len(flat_margins):
+        raise ValueError('every pseudo-label record needs as many margins as labels')
     if len(flat_labels) and (flat_labels.min() < 0 or flat_labels.max() >= num_classes):
         raise ValueError(f'pseudo-label class index out of range [0, {num_classes})')
+    _, lab_cols = _image_class_pairs(labeled_classes, num_classes)
+    kept = [lab[m >= 0] for lab, m in zip(labels, margins)]
+    _, pse_cols = _image_class_pairs(kept, num_classes)
+    freq = (np.bincount(lab_cols, minlength=num_classes) +
+            np.bincount(pse_cols, minlength=num_classes)) / max(
+                len(labeled_classes) + len(indices), 1)
+    rep = class_repeat_factors(freq, lam)
     owner = np.repeat(indices, [len(lab) for lab in labels])
-    score = rep[flat_labels] * flat_margins if len(flat_labels) else np.zeros(0)
-    best = np.ones(num_unlabeled)
-    np.maximum.at(best, owner, score)
-    return np.maximum(factors, best)
+    np.maximum.at(factors, owner, rep[flat_labels] * flat_margins)
+    return factors
 
 
 @DATA_SAMPLERS.register_module()

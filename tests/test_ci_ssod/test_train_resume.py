@@ -82,3 +82,5 @@ def test_train_log_and_resume(tiny_cfg):
     assert state2['crs'].keys() == state['crs'].keys()
     resumed.train()  # continues from iteration 2 for one more iteration
     assert resumed.iter == 3 and resumed.model.gbr_loss.num_updates == 3
+    # the sampler was refreshed from the restored pseudo-label store before training
+    assert resumed.train_dataloader.sampler._versions[1] >= 1

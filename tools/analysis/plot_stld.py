@@ -57,13 +57,14 @@ def plot(runs: Dict[str, Dict[str, Dict[int, float]]], out: str, title: str = ''
     fig, axes = plt.subplots(1, 2 if has_pseudo else 1, figsize=(11 if has_pseudo else 6, 4.2),
                              squeeze=False)
     first = next(iter(runs.values()))
-    panels = [('test', 'test NME (%)', '(a) test NME per round')]
+    panels = [('test', 'test NME (%)', '(a) test NME per round', 'supervised (round 0)')]
     if has_pseudo:
-        panels.append(('pseudo', 'pseudo-label NME (%)', '(b) pseudo-label noise per round'))
-    for ax, (key, ylabel, name) in zip(axes[0], panels):
+        panels.append(('pseudo', 'pseudo-label NME (%)', '(b) pseudo-label noise per round',
+                       'round 0 (supervised model)'))
+    for ax, (key, ylabel, name, ref) in zip(axes[0], panels):
         if 0 in first[key]:
             ax.axhline(100 * first[key][0], color='grey', ls='--', lw=1,
-                       label=f'supervised (round 0): {100 * first[key][0]:.2f}')
+                       label=f'{ref}: {100 * first[key][0]:.2f}')
         for label, curves in runs.items():
             xs, ys = _series(curves[key])
             if xs:

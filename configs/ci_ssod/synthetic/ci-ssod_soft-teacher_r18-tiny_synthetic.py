@@ -9,7 +9,7 @@ classes = ('circle', 'square', 'triangle', 'diamond', 'cross', 'ring')
 minority_classes = ['diamond', 'cross', 'ring']
 num_classes = 6
 batch_size = 3  # 1 labeled + 2 unlabeled images per iteration
-max_iters = 1200
+max_iters = 800
 warmup_iters = 200  # GbR/GbT warm-up (COCO: 4000 of 180k)
 
 # ----- tiny detector: ResNet-18 (16 base channels, GroupNorm), 32-channel FPN -----
@@ -146,9 +146,9 @@ param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=max_iters, by_epoch=False,
          milestones=[int(max_iters * 0.8)], gamma=0.1),
 ]
-optim_wrapper = dict(optimizer=dict(lr=0.01))
+optim_wrapper = dict(optimizer=dict(lr=0.004), clip_grad=dict(max_norm=10, norm_type=2))
 default_hooks = dict(
-    logger=dict(interval=50),
+    logger=dict(interval=10),
     checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))
 custom_hooks = [
     dict(type='MeanTeacherHook', momentum=0.01),  # short run: faster teacher EMA

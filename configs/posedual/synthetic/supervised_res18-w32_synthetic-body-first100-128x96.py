@@ -13,7 +13,8 @@ param_scheduler = [
 ]
 log_processor = dict(by_epoch=False)
 default_hooks = dict(checkpoint=dict(interval=300, by_epoch=False, max_keep_ckpts=1,
-                                     save_best='coco/AP', rule='greater'))
+                                     save_best='coco/AP', rule='greater'),
+                     logger=dict(log_metric_by_epoch=False))
 train_dataloader = dict(
     batch_size=16,
     sampler=dict(type='InfiniteSampler', shuffle=True),

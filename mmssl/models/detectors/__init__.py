@@ -1,7 +1,9 @@
-"""Class-imbalanced semi-supervised detection (seed 004): GbR loss, GbT, CI Soft Teacher.
+"""Class-imbalanced semi-supervised detection (seed 004): GbR loss, GbT, CI teacher-students.
 
 Registered into ``mmdet.registry.MODELS`` on import.
 """
+from .ci_pseudo_label_mixin import CIPseudoLabelMixin
+from .ci_semi_base import CISemiBaseDetector
 from .ci_soft_teacher import CISoftTeacher
 from .class_weight_solver import (LearnableClassWeights, balance_residual, jacobi_step,
                                   jacobi_target, solve_balance_direct)
@@ -11,8 +13,8 @@ from .gradient_matrix import (GradientMatrixAccumulator, positive_negative_gradi
                               softmax_ce_grad_matrix)
 
 __all__ = [
-    'CISoftTeacher', 'GbRCrossEntropyLoss', 'ClassWiseThresholds', 'gbt_thresholds',
-    'GradientMatrixAccumulator', 'softmax_ce_grad_matrix', 'positive_negative_gradients',
-    'LearnableClassWeights', 'jacobi_step', 'jacobi_target', 'solve_balance_direct',
-    'balance_residual'
+    'CISoftTeacher', 'CISemiBaseDetector', 'CIPseudoLabelMixin', 'GbRCrossEntropyLoss',
+    'ClassWiseThresholds', 'gbt_thresholds', 'GradientMatrixAccumulator',
+    'softmax_ce_grad_matrix', 'positive_negative_gradients', 'LearnableClassWeights',
+    'jacobi_step', 'jacobi_target', 'solve_balance_direct', 'balance_residual'
 ]

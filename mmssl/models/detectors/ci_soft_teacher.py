@@ -16,10 +16,8 @@ Extra ``semi_train_cfg`` key: ``gbt=dict(enable=True, warmup_iters=4000, momentu
 num_init=1000)``. The per-iteration statistics update is driven by ``CISSODStatisticsHook``.
 """
 import copy
-from contextlib import ExitStack
-from typing import Dict, List, Optional, Tuple
+from typing import Tuple
 
-import numpy as np
 import torch
 from mmdet.models.detectors import SoftTeacher
 from mmdet.models.utils import filter_gt_instances
@@ -31,14 +29,11 @@ from mmdet.utils import ConfigType, InstanceList, OptConfigType, OptMultiConfig
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .gbr_loss import GbRCrossEntropyLoss
-from .gbt_thresholds import ClassWiseThresholds
-
-_GBT_KEYS = {'enable', 'warmup_iters', 'momentum', 'num_init'}
+from .ci_pseudo_label_mixin import CIPseudoLabelMixin
 
 
 @MODELS.register_module()
-class CISoftTeacher(SoftTeacher):
+class CISoftTeacher(CIPseudoLabelMixin, SoftTeacher):
     """Class-imbalanced Soft Teacher (GbR + GbT, records for CrS).
 
     Args:
@@ -62,63 +57,13 @@ class CISoftTeacher(SoftTeacher):
             semi_test_cfg=semi_test_cfg,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        gbt_cfg = dict(self.semi_train_cfg.get('gbt', {}))
-        unknown = set(gbt_cfg) - _GBT_KEYS
-        if unknown:
-            raise ValueError(f'semi_train_cfg.gbt: unknown keys {sorted(unknown)} (allowed: '
-                             f'{sorted(_GBT_KEYS)})')
-        gbr = self.gbr_loss
-        if gbr is not None:
-            missing = {'sup', 'unsup'} - set(gbr.branch_names)
-            if missing:
-                raise ValueError('CISoftTeacher: the GbRCrossEntropyLoss needs the branches '
-                                 f"'sup' and 'unsup', missing {sorted(missing)}")
-            gbt_cfg.setdefault('warmup_iters', gbr.warmup_iters)
-        self.gbt = ClassWiseThresholds(
-            self.student.roi_head.bbox_head.num_classes,
-            base_thr=self.semi_train_cfg.cls_pseudo_thr,
-            min_thr=self.semi_train_cfg.pseudo_label_initial_score_thr,
-            **gbt_cfg)
-        self.record_pseudo_labels = False
-        self._pseudo_records: List[Tuple[int, np.ndarray, np.ndarray]] = []
-
-    # --------------------------------------------------------------- helpers
-    @property
-    def gbr_loss(self) -> Optional[GbRCrossEntropyLoss]:
-        """The student's GbR classification loss, or None if it uses another loss."""
-        loss = getattr(self.student.roi_head.bbox_head, 'loss_cls', None)
-        return loss if isinstance(loss, GbRCrossEntropyLoss) else None
-
-    def _gbr_branch(self, name: Optional[str]) -> ExitStack:
-        stack = ExitStack()
-        if self.gbr_loss is not None:
-            stack.enter_context(self.gbr_loss.branch(name))
-        return stack
-
-    def pop_pseudo_label_records(self) -> List[Tuple[int, np.ndarray, np.ndarray]]:
-        """(img_id, labels, score - threshold) of the pseudo-labels kept since last call."""
-        records, self._pseudo_records = self._pseudo_records, []
-        return records
-
-    @torch.no_grad()
-    def step_ci_statistics(self) -> Dict[str, Tensor]:
-        """Per-iteration GbT update (collective; called by ``CISSODStatisticsHook``).
-
-        Returns:
-            dict: ``thr`` thresholds in use, ``score`` running confidences and ``pseudo``
-            kept pseudo-labels of this iteration, per class.
-        """
-        gbr = self.gbr_loss
-        weights = gbr.class_weights if gbr is not None and gbr.reweight else None
-        out = self.gbt.step(weights)
-        return dict(thr=self.gbt.get(), score=self.gbt.mean_scores.clone(),
-                    pseudo=out['pseudo_counts'])
+        self.init_ci_ssod()
 
     # ------------------------------------------------------------ labeled
     def loss_by_gt_instances(self, batch_inputs: Tensor,
                              batch_data_samples: SampleList) -> dict:
         """Supervised loss with GbR in the 'sup' branch."""
-        with self._gbr_branch('sup'):
+        with self.gbr_branch('sup'):
             return super().loss_by_gt_instances(batch_inputs, batch_data_samples)
 
     # ------------------------------------------------------------- teacher
@@ -141,9 +86,7 @@ class CISoftTeacher(SoftTeacher):
             x, rpn_results_list, batch_data_samples, rescale=False)
         for data_samples, results in zip(batch_data_samples, results_list):
             data_samples.gt_instances = results
-        labels = torch.cat([r.labels for r in results_list])
-        if labels.numel():
-            self.gbt.observe(labels, torch.cat([r.scores for r in results_list]))
+        self.observe_teacher(batch_data_samples)
         batch_data_samples = filter_gt_instances(
             batch_data_samples, score_thr=self.semi_train_cfg.pseudo_label_initial_score_thr)
         reg_uncs_list = self.compute_uncertainty_with_aug(x, batch_data_samples)
@@ -160,29 +103,6 @@ class CISoftTeacher(SoftTeacher):
         return batch_data_samples, batch_info
 
     # ------------------------------------------------------------ unlabeled
-    def filter_by_class_thresholds(self, batch_data_samples: SampleList) -> SampleList:
-        """Copies of the samples keeping pseudo-labels with score > theta[label]; counts
-        them per class and records them for CrS."""
-        thr = self.gbt.get(self.data_preprocessor.device)
-        kept_samples = copy.deepcopy(batch_data_samples)
-        record = self.record_pseudo_labels and self.gbt.is_active
-        for data_samples in kept_samples:
-            gt = data_samples.gt_instances
-            if len(gt) == 0:
-                if record:
-                    self._pseudo_records.append((int(data_samples.img_id),
-                                                 np.zeros(0, np.int64), np.zeros(0, np.float32)))
-                continue
-            keep = gt.scores > thr[gt.labels]
-            data_samples.gt_instances = gt[keep]
-            kept = data_samples.gt_instances
-            self.gbt.count_pseudo_labels(kept.labels)
-            if record:
-                self._pseudo_records.append(
-                    (int(data_samples.img_id), kept.labels.cpu().numpy(),
-                     (kept.scores - thr[kept.labels]).float().cpu().numpy()))
-        return kept_samples
-
     def rcnn_cls_loss_by_pseudo_instances(self, x: Tuple[Tensor],
                                           unsup_rpn_results_list: InstanceList,
                                           batch_data_samples: SampleList,
@@ -236,10 +156,13 @@ class CISoftTeacher(SoftTeacher):
             neg = labels == roi_head.bbox_head.num_classes
             label_weights[neg] = bg_score[neg].detach()
 
-        with self._gbr_branch('unsup'):
+        with self.gbr_branch('unsup'):
             losses = roi_head.bbox_head.loss(bbox_results['cls_score'],
                                              bbox_results['bbox_pred'], rois, labels,
                                              label_weights, bbox_targets, bbox_weights)
+        if 'loss_cls' not in losses:  # no RoI in the whole batch (no proposal, no label)
+            losses['loss_cls'] = bbox_results['cls_score'].sum() * 0.0
+            return losses
         losses['loss_cls'] = losses['loss_cls'] * len(label_weights) / max(
             float(label_weights.sum()), 1.0)
         return losses
@@ -248,6 +171,6 @@ class CISoftTeacher(SoftTeacher):
                                           unsup_rpn_results_list: InstanceList,
                                           batch_data_samples: SampleList) -> dict:
         """Soft Teacher's regression loss; its discarded cls loss runs with GbR off."""
-        with self._gbr_branch(None):
+        with self.gbr_branch(None):
             return super().rcnn_reg_loss_by_pseudo_instances(x, unsup_rpn_results_list,
                                                              batch_data_samples)

@@ -1,0 +1,172 @@
+"""PoseDual step cost vs the network passes it must perform, and its peak memory.
+
+1. Time of one PoseDual training step (loss + backward + optimizer step) divided by the summed
+   time of the passes Algorithm 1 needs, each measured alone in the same run on the same
+   tensors: 2 x labeled forward+backward, 2 x teacher forward (no grad), 2 x student
+   forward+backward. Target <= 1.10: the hard-view warps, Joint Cutout and bookkeeping are
+   the overhead.
+2. Peak memory of a PoseDual step vs a supervised step of one network at the same batch
+   (target <= 2.2x): CUDA max_memory_allocated on GPU; on CPU the peak resident set size
+   growth of a fresh process per mode.
+
+    python benchmarks/bench_pose_dual.py [--config CFG] [--batch 16] [--repeats 5]
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+
+DEFAULT_CFG = 'configs/posedual/coco/posedual-jc_res18_8xb64-70e_coco-1k-256x192.py'
+
+
+def build(config: str, device: str):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    import mmssl  # noqa: F401
+    from mmpose.registry import MODELS
+    cfg = Config.fromfile(config)
+    init_default_scope('mmpose')
+    cfg.model.estimator.backbone.init_cfg = None
+    model = MODELS.build(cfg.model).to(device)
+    model.init_weights()
+    model.train()
+    return model
+
+
+def make_batch(model, batch: int, device: str):
+    from mmengine.structures import InstanceData, PixelData
+    from mmpose.structures import PoseDataSample
+    codec = model.net1.head.decoder
+    (w, h), (hw, hh) = codec.input_size, codec.heatmap_size
+    k = model.net1.head.out_channels
+    samples = []
+    for _ in range(batch):
+        s = PoseDataSample()
+        s.gt_fields = PixelData(heatmaps=torch.rand(k, hh, hw, device=device) * 0.1)
+        s.gt_instance_labels = InstanceData(keypoint_weights=torch.ones(1, k, device=device))
+        s.gt_instances = InstanceData()
+        samples.append(s)
+    inputs = dict(sup=torch.randn(batch, 3, h, w, device=device),
+                  unsup_teacher=torch.randn(batch, 3, h, w, device=device))
+    return inputs, dict(sup=samples)
+
+
+def sync(device):
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def timed(fn, device, repeats):
+    fn()  # warm-up
+    sync(device)
+    best = float('inf')
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        sync(device)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def time_ratio(config, batch, repeats, device):
+    model = build(config, device)
+    inputs, samples = make_batch(model, batch, device)
+    optim = torch.optim.Adam(model.parameters(), lr=1e-4)
+    images_u = inputs['unsup_teacher']
+
+    def full_step():
+        optim.zero_grad()
+        losses = model.loss(inputs, samples)
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+        optim.step()
+
+    def labeled(net):
+        def run():
+            sum(v for k, v in net.loss(inputs['sup'], samples['sup']).items()
+                if 'loss' in k).backward()
+        return run
+
+    def teacher(net):
+        def run():
+            with torch.no_grad():
+                model._heatmaps(net, images_u)
+        return run
+
+    def student(net):
+        def run():
+            model._heatmaps(net, images_u).square().mean().backward()
+        return run
+
+    step = timed(full_step, device, repeats)
+    parts = {}
+    for name, net in zip(model.net_names, model.nets):
+        parts[f'{name} labeled fwd+bwd'] = timed(labeled(net), device, repeats)
+        parts[f'{name} teacher fwd'] = timed(teacher(net), device, repeats)
+        parts[f'{name} student fwd+bwd'] = timed(student(net), device, repeats)
+    return step, parts
+
+
+def peak_memory(config, batch, mode, device):
+    """Run in a fresh process: peak memory growth of `repeats` steps of one mode."""
+    model = build(config, device)
+    inputs, samples = make_batch(model, batch, device)
+    optim = torch.optim.Adam(model.parameters(), lr=1e-4)
+    if device.startswith('cuda'):
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    else:
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    for _ in range(2):
+        optim.zero_grad()
+        if mode == 'dual':
+            losses = model.loss(inputs, samples)
+        else:
+            losses = model.net1.loss(inputs['sup'], samples['sup'])
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+        optim.step()
+    if device.startswith('cuda'):
+        peak = torch.cuda.max_memory_allocated()
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return peak - base
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--config', default=DEFAULT_CFG)
+    parser.add_argument('--batch', type=int, default=16, help='labeled = unlabeled batch')
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--memory-mode', choices=['dual', 'supervised'], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_mode:
+        print(json.dumps(peak_memory(args.config, args.batch, args.memory_mode, args.device)))
+        return
+    step, parts = time_ratio(args.config, args.batch, args.repeats, args.device)
+    print(f'config: {args.config}\ndevice: {args.device}, batch {args.batch} labeled + '
+          f'{args.batch} unlabeled, best of {args.repeats}')
+    for name, t in parts.items():
+        print(f'  {name:28s} {t * 1000:8.1f} ms')
+    total = sum(parts.values())
+    print(f'  {"sum of passes":28s} {total * 1000:8.1f} ms')
+    print(f'  {"PoseDual step":28s} {step * 1000:8.1f} ms')
+    print(f'step / sum of passes: {step / total:.3f} (target <= 1.10)')
+    mem = {}
+    for mode in ('dual', 'supervised'):
+        out = subprocess.run([sys.executable, __file__, '--config', args.config, '--batch',
+                              str(args.batch), '--device', args.device, '--memory-mode', mode],
+                             capture_output=True, text=True, check=True,
+                             env=dict(os.environ, PYTHONWARNINGS='ignore'))
+        mem[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f'peak memory: PoseDual {mem["dual"] / 2**20:.0f} MiB, supervised one network '
+          f'{mem["supervised"] / 2**20:.0f} MiB, ratio {mem["dual"] / mem["supervised"]:.2f} '
+          '(target <= 2.2)')
+
+
+if __name__ == '__main__':
+    main()

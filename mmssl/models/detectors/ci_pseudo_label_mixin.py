@@ -1,0 +1,113 @@
+"""Shared CI-SSOD machinery of teacher-student detectors (GbR branches, GbT, CrS records).
+
+Mixed into subclasses of mmdet's ``SemiBaseDetector`` family (``CISoftTeacher``,
+``CISemiBaseDetector``); they call :meth:`CIPseudoLabelMixin.init_ci_ssod` at the end of
+``__init__`` and use :meth:`CIPseudoLabelMixin.filter_by_class_thresholds` where the parent
+filters pseudo-labels with its single ``cls_pseudo_thr``.
+
+Extra ``semi_train_cfg`` key: ``gbt=dict(enable=True, warmup_iters=4000, momentum=0.999,
+num_init=1000)`` (the warm-up defaults to the GbR loss's). The per-iteration statistics
+update is driven by ``CISSODStatisticsHook``; pseudo-label records by ``CrSRefreshHook``.
+"""
+import copy
+from contextlib import ExitStack
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from mmdet.structures import SampleList
+from torch import Tensor
+
+from .gbr_loss import GbRCrossEntropyLoss
+from .gbt_thresholds import ClassWiseThresholds
+
+_GBT_KEYS = {'enable', 'warmup_iters', 'momentum', 'num_init'}
+
+
+class CIPseudoLabelMixin:
+    """GbR branch switching, GbT thresholds and CrS records for teacher-student detectors."""
+
+    def init_ci_ssod(self) -> None:
+        """Build the GbT state from ``semi_train_cfg`` (call at the end of ``__init__``)."""
+        gbt_cfg = dict(self.semi_train_cfg.get('gbt', {}))
+        unknown = set(gbt_cfg) - _GBT_KEYS
+        if unknown:
+            raise ValueError(f'semi_train_cfg.gbt: unknown keys {sorted(unknown)} (allowed: '
+                             f'{sorted(_GBT_KEYS)})')
+        gbr = self.gbr_loss
+        if gbr is not None:
+            missing = {'sup', 'unsup'} - set(gbr.branch_names)
+            if missing:
+                raise ValueError(f'{type(self).__name__}: the GbRCrossEntropyLoss needs the '
+                                 f"branches 'sup' and 'unsup', missing {sorted(missing)}")
+            gbt_cfg.setdefault('warmup_iters', gbr.warmup_iters)
+        self.gbt = ClassWiseThresholds(
+            self.student.roi_head.bbox_head.num_classes,
+            base_thr=self.semi_train_cfg.cls_pseudo_thr,
+            min_thr=self.semi_train_cfg.get('pseudo_label_initial_score_thr', 0.5),
+            **gbt_cfg)
+        self.record_pseudo_labels = False
+        self._pseudo_records: List[Tuple[int, np.ndarray, np.ndarray]] = []
+
+    @property
+    def gbr_loss(self) -> Optional[GbRCrossEntropyLoss]:
+        """The student's GbR classification loss, or None if it uses another loss."""
+        roi_head = getattr(self.student, 'roi_head', None)
+        loss = getattr(getattr(roi_head, 'bbox_head', None), 'loss_cls', None)
+        return loss if isinstance(loss, GbRCrossEntropyLoss) else None
+
+    def gbr_branch(self, name: Optional[str]) -> ExitStack:
+        """Context selecting the GbR branch of the student's loss (no-op without GbR)."""
+        stack = ExitStack()
+        if self.gbr_loss is not None:
+            stack.enter_context(self.gbr_loss.branch(name))
+        return stack
+
+    def pop_pseudo_label_records(self) -> List[Tuple[int, np.ndarray, np.ndarray]]:
+        """(img_id, labels, score - threshold) of the pseudo-labels kept since last call."""
+        records, self._pseudo_records = self._pseudo_records, []
+        return records
+
+    @torch.no_grad()
+    def step_ci_statistics(self) -> Dict[str, Tensor]:
+        """Per-iteration GbT update (collective; called by ``CISSODStatisticsHook``).
+
+        Returns:
+            dict: ``thr`` thresholds in use, ``score`` running confidences and ``pseudo``
+            kept pseudo-labels of this iteration, per class.
+        """
+        gbr = self.gbr_loss
+        weights = gbr.class_weights if gbr is not None and gbr.reweight else None
+        out = self.gbt.step(weights)
+        return dict(thr=self.gbt.get(), score=self.gbt.mean_scores.clone(),
+                    pseudo=out['pseudo_counts'])
+
+    def observe_teacher(self, batch_data_samples: SampleList) -> None:
+        """Feed the teacher's detections (``gt_instances`` with scores) to GbT."""
+        labels = [s.gt_instances.labels for s in batch_data_samples]
+        if labels and sum(len(x) for x in labels):
+            self.gbt.observe(torch.cat(labels),
+                             torch.cat([s.gt_instances.scores for s in batch_data_samples]))
+
+    def filter_by_class_thresholds(self, batch_data_samples: SampleList) -> SampleList:
+        """Copies of the samples keeping pseudo-labels with score > theta[label]; counts
+        them per class and, after the GbT warm-up and when ``record_pseudo_labels`` is set,
+        records them for CrS."""
+        thr = self.gbt.get(self.data_preprocessor.device)
+        kept_samples = copy.deepcopy(batch_data_samples)
+        record = self.record_pseudo_labels and self.gbt.is_active
+        for data_samples in kept_samples:
+            gt = data_samples.gt_instances
+            if len(gt) == 0:
+                if record:
+                    self._pseudo_records.append((int(data_samples.img_id),
+                                                 np.zeros(0, np.int64), np.zeros(0, np.float32)))
+                continue
+            data_samples.gt_instances = gt[gt.scores > thr[gt.labels]]
+            kept = data_samples.gt_instances
+            self.gbt.count_pseudo_labels(kept.labels)
+            if record:
+                self._pseudo_records.append(
+                    (int(data_samples.img_id), kept.labels.cpu().numpy(),
+                     (kept.scores - thr[kept.labels]).float().cpu().numpy()))
+        return kept_samples
