@@ -11,7 +11,7 @@ PY="$ROOT/.venv/bin/python"
 CFG=configs/quickstart/td-hm_res18_synthetic-body-128x96.py
 WORK=${WORK_DIR:-work_dirs/quickstart}
 "$PY" tools/train.py "$CFG" --work-dir "$WORK" "$@"
-"$PY" tools/test.py "$CFG" "$WORK/epoch_6.pth" --work-dir "$WORK/test" --out "$WORK/metrics.json"
+"$PY" tools/test.py "$CFG" "$WORK/epoch_8.pth" --work-dir "$WORK/test" --out "$WORK/metrics.json"
 "$PY" - "$WORK/metrics.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))

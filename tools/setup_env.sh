@@ -41,16 +41,46 @@ PIP=("$PY" -m pip install --disable-pip-version-check -q)
 "$PY" -c 'import sys; assert sys.version_info[:2] >= (3, 8), sys.version' ||
   { echo "[mmssl setup] Python >= 3.8 required" >&2; exit 1; }
 
+# One probe of what is already there (each import of torch costs seconds).
+STEP="probe environment"
+status=$("$PY" - <<'PY' 2>/dev/null || true
+import importlib.metadata as md
+ok = []
+try:
+    import torch
+    v = tuple(int(x) for x in torch.__version__.split('+')[0].split('.')[:2])
+    if (2, 1) <= v < (2, 14):
+        ok.append('torch')
+    import torchvision.ops
+    torchvision.ops.nms(torch.rand(2, 4), torch.rand(2), 0.5)
+    ok.append('vision')
+    import mmcv, mmcv.ops
+    if mmcv.__version__ == '2.1.0':
+        ok.append('mmcv')
+    import mmengine, mmdet, mmpose, xtcocotools, pytest  # noqa: F401
+    ok.append('stack')
+    import mmssl  # noqa: F401
+    ok.append('mmssl')
+    print(f'VERSIONS torch {torch.__version__}, mmcv {mmcv.__version__}, mmengine '
+          f'{mmengine.__version__}, mmdet {mmdet.__version__}, mmpose {mmpose.__version__}, '
+          f'mmssl {mmssl.__version__}')
+except Exception:
+    pass
+print('OK', *ok)
+PY
+)
+has() { grep -q "^OK.* $1\b" <<<"$status"; }
+
 STEP="install torch"
-if "$PY" -c "$torch_ok" 2>/dev/null; then
-  log "torch $("$PY" -c 'import torch; print(torch.__version__)') kept"
+if has torch; then
+  log "torch kept"
 else
   log "installing torch 2.13.0 + torchvision 0.28.0 from PyPI (several GB once)"
   pip_pypi -r requirements/torch.txt "numpy>=1.23,<2"
 fi
 STEP="install torchvision"
 vision_ok='import torch, torchvision.ops; torchvision.ops.nms(torch.rand(2, 4), torch.rand(2), 0.5)'
-if ! "$PY" -c "$vision_ok" 2>/dev/null; then
+if ! has vision; then
   tv=$("$PY" - <<'PY'
 import torch
 m = {(2, 13): '0.28.0', (2, 12): '0.27.0', (2, 11): '0.26.0', (2, 10): '0.25.0', (2, 9): '0.24.0',
@@ -72,7 +102,7 @@ PY
 fi
 
 STEP="build mmcv 2.1.0 with ops"
-if "$PY" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' 2>/dev/null; then
+if has mmcv; then
   log "mmcv 2.1.0 with ops present"
 else
   STEP="install build requirements"
@@ -96,7 +126,7 @@ else
 fi
 
 STEP="install OpenMMLab stack"
-if ! "$PY" -c 'import mmengine, mmdet, mmpose, xtcocotools, pytest' 2>/dev/null ||
+if ! has stack ||
    [ requirements/runtime.txt -nt "$VENV/.mmssl-stack" ] ||
    [ requirements/tests.txt -nt "$VENV/.mmssl-stack" ]; then
   "${PIP[@]}" -r requirements/runtime.txt -r requirements/tests.txt
@@ -105,15 +135,19 @@ if ! "$PY" -c 'import mmengine, mmdet, mmpose, xtcocotools, pytest' 2>/dev/null 
 fi
 
 STEP="install mmssl"
-if ! "$PY" -c 'import mmssl' 2>/dev/null || [ setup.py -nt "$VENV/.mmssl-pkg" ]; then
+if ! has mmssl || [ setup.py -nt "$VENV/.mmssl-pkg" ]; then
   "${PIP[@]}" --no-deps --no-build-isolation -e .
   touch "$VENV/.mmssl-pkg"
 fi
 
 STEP="check imports"
-"$PY" - <<'PY'
+if has mmssl && ! [ requirements/runtime.txt -nt "$VENV/.mmssl-stack" ]; then
+  log "ready: $(sed -n 's/^VERSIONS //p' <<<"$status")"
+else
+  "$PY" - <<'PY'
 import torch, mmcv, mmcv.ops, mmengine, mmdet, mmpose, mmssl
 print(f'[mmssl setup] ready: torch {torch.__version__}, mmcv {mmcv.__version__}, '
       f'mmengine {mmengine.__version__}, mmdet {mmdet.__version__}, '
       f'mmpose {mmpose.__version__}, mmssl {mmssl.__version__}')
 PY
+fi

@@ -5,21 +5,21 @@
 _base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_res50_8xb64-210e_coco-256x192.py']
 custom_imports = dict(imports=['mmssl'], allow_failed_imports=False)
 
-max_epochs = 6
-train_cfg = dict(max_epochs=max_epochs, val_interval=3)
+max_epochs = 8
+train_cfg = dict(max_epochs=max_epochs, val_interval=4)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, milestones=[5], gamma=0.1,
+    dict(type='MultiStepLR', begin=0, end=max_epochs, milestones=[7], gamma=0.1,
          by_epoch=True)
 ]
-default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=3, max_keep_ckpts=1))
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=4, max_keep_ckpts=1))
 
 codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5)
 model = dict(
     # ResNet-18 with 32 base channels, trained from scratch (no ImageNet download)
     backbone=dict(depth=18, base_channels=32, stem_channels=32, init_cfg=None),
-    head=dict(in_channels=256, deconv_out_channels=(128, 128, 128),
+    head=dict(in_channels=256, deconv_out_channels=(64, 64, 64),
               deconv_kernel_sizes=(4, 4, 4), decoder=codec),
     test_cfg=dict(flip_test=False))
 

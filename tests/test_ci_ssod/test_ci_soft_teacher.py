@@ -117,3 +117,39 @@ def test_bad_gbt_config_raises(tiny_cfg):
     cfg.model.semi_train_cfg.gbt.alpha = 1.0
     with pytest.raises(ValueError, match="unknown keys \\['alpha'\\]"):
         MODELS.build(cfg.model)
+
+
+def test_ci_semi_base_detector_branches_and_thresholds(tiny_cfg):
+    cfg = tiny_cfg('ci-ssod_semi-base_faster-rcnn_r50-caffe_fpn_180k_coco-split1.py')
+    init_default_scope('mmdet')
+    cfg.model.semi_train_cfg.cls_pseudo_thr = 0.12
+    cfg.model.semi_train_cfg.pseudo_label_initial_score_thr = 0.1
+    model = MODELS.build(cfg.model)
+    assert type(model).__name__ == 'CISemiBaseDetector'
+    seen = []
+    model.gbr_loss.register_forward_hook(lambda m, i, o: seen.append(m._branch))
+    model.gbt.num_updates.fill_(1)
+    thr = torch.linspace(0.11, 0.16, 6)  # class-wise thresholds around the teacher scores
+    model.gbt.thresholds.copy_(thr)
+    calls = []
+    original = model.filter_by_class_thresholds
+
+    def spy(samples):
+        kept = original(samples)
+        calls.append((samples, kept))
+        return kept
+
+    model.filter_by_class_thresholds = spy
+    losses = _loss(model, _batch(cfg))
+    assert seen == [0, 1]  # labeled loss, then the pseudo-labeled student loss
+    assert 'unsup_loss_cls' in losses and 'sup_loss_cls' in losses
+    (given, kept), = calls
+    n_in = sum(len(s.gt_instances) for s in given)
+    n_out = sum(len(s.gt_instances) for s in kept)
+    assert 0 < n_out < n_in
+    for s in kept:
+        assert (s.gt_instances.scores > thr[s.gt_instances.labels]).all()
+    # exactly the pseudo-labels above their class threshold survive
+    assert n_out == sum(int((s.gt_instances.scores > thr[s.gt_instances.labels]).sum())
+                        for s in given)
+    assert model.step_ci_statistics()['pseudo'].sum() == n_out

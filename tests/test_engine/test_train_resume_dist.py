@@ -62,3 +62,12 @@ def test_dist_train_two_processes_on_cpu(repo_root, tmp_path):
     assert 'GPU number: 2' in out  # mmengine's world size line
     logs = glob.glob(str(tmp_path / 'd/*/*.log'))
     assert len(logs) == 1  # rank 0 logs
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(29700 + os.getpid() % 200))
+    proc = subprocess.run(['bash', str(repo_root / 'tools/dist_test.sh'), cfg_path,
+                           str(tmp_path / 'd/iter_2.pth'), '2', '--work-dir',
+                           str(tmp_path / 't'), '--out', str(tmp_path / 'metrics.json')],
+                          cwd=repo_root, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+    metrics = json.load(open(tmp_path / 'metrics.json'))
+    assert 'coco/AP' in metrics and 0 <= metrics['coco/AP'] <= 1

@@ -90,6 +90,7 @@ model = dict(
     joint_cutout=None,
     predict_on='ensemble')
 val_cfg = dict(type='MultiModelValLoop')
+test_cfg = dict(type='MultiModelTestLoop')
 default_hooks = dict(checkpoint=dict(save_best='ensemble/coco/AP', rule='greater'))
 custom_hooks = [
     dict(type='KeypointCountCheckHook'),

@@ -9,5 +9,6 @@ train_dataloader = dict(
     _delete_=True, batch_size=32, num_workers=4, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True), dataset=labeled_dataset)
 val_cfg = dict(_delete_=True, type='ValLoop')
+test_cfg = dict(_delete_=True, type='TestLoop')
 default_hooks = dict(checkpoint=dict(save_best='coco/AP'))
 custom_hooks = [dict(type='KeypointCountCheckHook')]

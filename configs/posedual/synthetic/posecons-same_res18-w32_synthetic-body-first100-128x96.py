@@ -62,6 +62,7 @@ train_dataloader = dict(
                  data_prefix=dict(img='images/train/'), pipeline=unlabeled_pipeline),
         ]))
 val_cfg = dict(type='MultiModelValLoop')
+test_cfg = dict(type='MultiModelTestLoop')
 default_hooks = dict(checkpoint=dict(save_best='net1/coco/AP'))
 custom_hooks = [
     dict(type='KeypointCountCheckHook'),

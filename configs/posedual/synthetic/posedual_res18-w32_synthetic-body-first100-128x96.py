@@ -63,6 +63,7 @@ train_dataloader = dict(
                  data_prefix=dict(img='images/train/'), pipeline=unlabeled_pipeline),
         ]))
 val_cfg = dict(type='MultiModelValLoop')
+test_cfg = dict(type='MultiModelTestLoop')
 default_hooks = dict(checkpoint=dict(save_best='ensemble/coco/AP'))
 custom_hooks = [
     dict(type='KeypointCountCheckHook'),

@@ -75,6 +75,20 @@ def test_resume_restores_both_networks_and_optimizer(synthetic_body, tmp_path):
     assert runner.iter == 3
 
 
+def test_epoch_based_training_uses_the_mixed_sampler_epoch(synthetic_body, tmp_path):
+    from mmssl.datasets import num_batches_per_epoch
+    cfg = load_semi_pose_cfg(DUAL, synthetic_body, tmp_path)
+    cfg.model.unsup_start_iter = 0
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=10)
+    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    sizes = [len(d) for d in runner.train_dataloader.dataset.datasets]
+    # an epoch = the larger source once: the unlabeled boxes at 2 per batch
+    assert runner.iter == num_batches_per_epoch(sizes, [2, 2]) == sizes[1] // 2
+    assert runner.epoch == 1
+
+
 def test_posecons_same_distribution_trains(synthetic_body, tmp_path):
     cfg = _iter_cfg(load_semi_pose_cfg(CONS, synthetic_body, tmp_path), 2)
     runner = Runner.from_cfg(cfg)

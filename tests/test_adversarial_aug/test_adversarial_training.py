@@ -1,0 +1,123 @@
+"""The three stages through mmengine's Runner (single process and DDP on CPU), resume of
+both networks and both optimizers, the distribution hook and the Figure-5 plot tool."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import torch
+from mmengine.runner import Runner
+
+from adv_helpers import REPO_ROOT, synthetic_cfg
+
+
+def _state(path):
+    return torch.load(path, weights_only=True)
+
+
+def test_joint_training_logs_distributions_and_plots(synthetic_body, tmp_path):
+    cfg = synthetic_cfg('3-asr-aho', synthetic_body, tmp_path / 'joint')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    from mmssl.models.augmenters import JointOptimWrapperDict
+    assert isinstance(runner.optim_wrapper, JointOptimWrapperDict)
+    hub = runner.message_hub.log_scalars
+    for key in ('loss_kpt', 'loss_asr', 'loss_aho', 'asr_harder', 'aho_harder', 'pose.lr',
+                'augmenter.lr'):
+        assert f'train/{key}' in hub, key
+    assert hub['train/pose.lr'].current() == 1e-3 and hub['train/augmenter.lr'].current() == 2e-4
+    run = glob.glob(str(tmp_path / 'joint' / '*' / 'vis_data' / 'scalars.json'))
+    records = [json.loads(line) for line in open(run[0])]
+    adv = [r for r in records if 'adv/pred_rotation_0' in r]
+    assert [r['step'] for r in adv] == [1, 2]
+    for rec in adv:
+        pred = [rec[f'adv/pred_rotation_{j}'] for j in range(9)]
+        loss = [rec[f'adv/loss_scale_{i}'] for i in range(7)]
+        assert abs(sum(pred) - 1) < 1e-4 and abs(sum(loss) - 1) < 1e-4
+        assert 'adv/track_kl_rotation' in rec and 'adv/pred_occlusion_15' in rec
+    out = tmp_path / 'fig5.png'
+    proc = subprocess.run([sys.executable, str(REPO_ROOT / 'tools/analysis/plot_adversarial.py'),
+                           str(tmp_path / 'joint'), '--out', str(out)],
+                          capture_output=True, text=True, cwd=REPO_ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert out.stat().st_size > 10000
+    metrics = runner.val_loop.run()
+    assert 'PCK' in metrics
+
+
+def test_resume_restores_g_d_and_both_optimizers(synthetic_body, tmp_path):
+    straight = synthetic_cfg('3-asr-aho', synthetic_body, tmp_path / 'a', iters=3)
+    straight.custom_hooks = []
+    Runner.from_cfg(straight).train()
+    part = synthetic_cfg('3-asr-aho', synthetic_body, tmp_path / 'b', iters=2)
+    part.custom_hooks = []
+    Runner.from_cfg(part).train()
+    resumed = synthetic_cfg('3-asr-aho', synthetic_body, tmp_path / 'b', iters=3)
+    resumed.custom_hooks = []
+    resumed.resume = True
+    runner = Runner.from_cfg(resumed)
+    runner.load_or_resume()
+    mid = _state(tmp_path / 'b/iter_2.pth')
+    assert set(mid['optimizer']) == {'pose', 'augmenter'}
+    for name, wrapper in runner.optim_wrapper.items():  # both optimizers restored
+        state = wrapper.optimizer.state_dict()['state']
+        assert len(state) == len(mid['optimizer'][name]['state']) > 0
+        for k, v in mid['optimizer'][name]['state'].items():
+            torch.testing.assert_close(state[k]['square_avg'], v['square_avg'])
+    # a fresh runner trains (Runner.train re-initialises weights of a pre-loaded runner)
+    Runner.from_cfg(resumed).train()
+    a, b = _state(tmp_path / 'a/iter_3.pth'), _state(tmp_path / 'b/iter_3.pth')
+    keys = a['state_dict'].keys()
+    assert any(k.startswith('augmenter.') for k in keys) and any(k.startswith('pose.')
+                                                                  for k in keys)
+    for key in keys:  # G and D continue exactly as in the uninterrupted run
+        torch.testing.assert_close(a['state_dict'][key], b['state_dict'][key], msg=key)
+    assert any(not torch.equal(b['state_dict'][k], mid['state_dict'][k]) for k in keys
+               if k.startswith('augmenter.'))
+    for name in ('pose', 'augmenter'):
+        for k, v in a['optimizer'][name]['state'].items():
+            torch.testing.assert_close(b['optimizer'][name]['state'][k]['square_avg'],
+                                       v['square_avg'])
+
+
+def test_three_stages_chain_through_load_from(synthetic_body, tmp_path):
+    s1 = synthetic_cfg('1-pose', synthetic_body, tmp_path / 's1', iters=1)
+    s1.custom_hooks = []
+    Runner.from_cfg(s1).train()
+    c1 = _state(tmp_path / 's1/iter_1.pth')['state_dict']
+    assert set(_state(tmp_path / 's1/iter_1.pth')['optimizer']) == {'pose'}
+    s2 = synthetic_cfg('2-augmenter', synthetic_body, tmp_path / 's2', iters=1)
+    s2.load_from = str(tmp_path / 's1/iter_1.pth')
+    Runner.from_cfg(s2).train()
+    c2 = _state(tmp_path / 's2/iter_1.pth')['state_dict']
+    for key in c1:
+        if key.startswith('pose.') and 'running' not in key and 'num_batches' not in key:
+            torch.testing.assert_close(c2[key], c1[key], msg=key)  # D frozen in stage 2
+        if key.startswith('pose.') and 'running_mean' in key:
+            torch.testing.assert_close(c2[key], c1[key], msg=key)  # and in eval mode
+    assert any(not torch.equal(c2[k], c1[k]) for k in c1 if k.startswith('augmenter.'))
+    assert float(c2['aho_votes'].sum()) > 0
+    s3 = synthetic_cfg('3-asr-aho', synthetic_body, tmp_path / 's3', iters=1)
+    s3.load_from = str(tmp_path / 's2/iter_1.pth')
+    s3.custom_hooks = []
+    runner = Runner.from_cfg(s3)
+    runner.load_or_resume()
+    torch.testing.assert_close(runner.model.augmenter.fc_rotation.weight,
+                               c2['augmenter.fc_rotation.weight'])
+
+
+def test_dist_train_joint_stage_two_processes(synthetic_body, tmp_path):
+    cfg = synthetic_cfg('3-asr-aho', synthetic_body, tmp_path / 'd', batch_size=3)
+    cfg_path = str(tmp_path / 'joint.py')
+    cfg.dump(cfg_path)
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(29700 + os.getpid() % 250))
+    proc = subprocess.run(['bash', str(REPO_ROOT / 'tools/dist_train.sh'), cfg_path, '2',
+                           '--work-dir', str(tmp_path / 'd')], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=400)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'Distributed training: True' in out and 'Iter(train) [2/2]' in out
+    assert 'loss_asr' in out and 'loss_aho' in out
+    ckpt = _state(tmp_path / 'd/iter_2.pth')
+    assert set(ckpt['optimizer']) == {'pose', 'augmenter'}
