@@ -10,7 +10,7 @@ from mmpose.codecs import MSRAHeatmap
 from mmpose.structures import PoseDataSample
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SYNTHETIC = 'adversarial_aug/synthetic/adv-aug_res18-w16_stage{}_synthetic-body-128x128.py'
+SYNTHETIC = 'adversarial_aug/synthetic/adv-aug_res18-w16_stage{}_synthetic-body-64x64.py'
 BRIDGE = dict(modules=['backbone.layer1', 'backbone.layer2', 'backbone.layer3'])
 
 

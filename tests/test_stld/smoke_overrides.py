@@ -2,8 +2,9 @@
 
 Called by the config smoke harness (tests/test_configs) after its generic edits (fixture
 data paths, no pretrained weights, small loaders). Here: labeled/unlabeled split files of the
-fixture in ``tmp_dir``; T = 2 rounds for STLD ResNet-18 configs (so the shrink branch of
-round 2 runs) and T = 1 for the others (HRNet, baselines: the same runner paths, cheaper);
+fixture in ``tmp_dir``; T = 2 rounds for the STLD ResNet-18 configs on 300W/AFLW data (so
+the shrink branch of round 2 runs) and T = 1 for the others (WFLW's large fixture images,
+HRNet, baselines: the same runner paths, cheaper);
 one epoch per stage without oversampling; 64x64 inputs and a narrow, shallow
 backbone/head of the config's own types. Everything else (runner, head types, losses,
 codecs, evaluator) stays the config's.
@@ -131,7 +132,8 @@ def smoke_overrides(cfg, tmp_dir) -> None:
     train_ds.ann_file = labeled
     st = cfg.self_training
     curriculum = st.get('curriculum')
-    rounds = 2 if curriculum and cfg.model.backbone.type == 'ResNet' else 1
+    rounds = 2 if (curriculum and cfg.model.backbone.type == 'ResNet'
+                   and train_ds.type != 'WFLWDataset') else 1
     st.update(unlabeled_ann_file=unlabeled, num_rounds=rounds, labeled_min_size=0,
               curriculum=[curriculum[0]] * (rounds - 1) if curriculum else None,
               eval_each_round=False,

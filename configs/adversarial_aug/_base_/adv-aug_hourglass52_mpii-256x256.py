@@ -43,7 +43,8 @@ train_pipeline = [
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs', pack_transformed=True)
 ]
-train_dataloader = dict(batch_size=24, dataset=dict(pipeline=train_pipeline))
+# drop_last: every joint-training batch must hold one image per share
+train_dataloader = dict(batch_size=24, drop_last=True, dataset=dict(pipeline=train_pipeline))
 
 # separate optimizers for D (pose) and G (augmenter); RMSprop as in the paper
 optim_wrapper = dict(

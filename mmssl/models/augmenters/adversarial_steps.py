@@ -59,7 +59,8 @@ class AdversarialStepsMixin:
                 counts[i] = 1
         if min(counts) < 0 or any(ratios[i] > 0 and counts[i] == 0 for i in (1, 2)):
             raise ValueError(f'a batch of {batch_size} cannot hold the shares of split='
-                             f'{self.split}; use a larger batch')
+                             f'{self.split}: use a larger batch, and drop_last=True in the '
+                             'train_dataloader so that the last batch is not smaller')
         return tuple(counts)
 
     def random_matrices(self, n: int, device, generator) -> torch.Tensor:

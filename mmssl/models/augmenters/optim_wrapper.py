@@ -85,9 +85,14 @@ class AdversarialOptimWrapperConstructor:
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None):
         cfg = dict(optim_wrapper_cfg)
         top_type = cfg.pop('type', None)
+        if top_type == 'AmpOptimWrapper':
+            raise NotImplementedError('mixed precision (--amp) is not supported by the '
+                                      'adversarial model: one backward pass cannot serve two '
+                                      'gradient scalers')
         if top_type not in (None, 'JointOptimWrapperDict', 'OptimWrapperDict'):
             raise ValueError(f'optim_wrapper.type={top_type!r} does not apply to the '
                              'adversarial model: set the wrapper type per network')
+        cfg.pop('loss_scale', None)
         bad = [k for k, v in cfg.items() if not isinstance(v, dict) or 'optimizer' not in v]
         if bad or not cfg:
             raise ValueError('optim_wrapper needs one dict(optimizer=...) per network (keys '

@@ -1,5 +1,5 @@
 # Stage 1 (seed 001) on the synthetic bodies: D with random scale/rotation on the batch.
-_base_ = ['../_base_/adv-aug_res18-w16_synthetic-body-128x128.py']
+_base_ = ['../_base_/adv-aug_res18-w16_synthetic-body-64x64.py']
 
 model = dict(stage='pose')
 train_cfg = dict(max_epochs=2, val_interval=2)
