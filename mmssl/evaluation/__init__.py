@@ -1,1 +1,4 @@
-"""Registered on import; see the modules of this package."""
+"""Metrics (registered in mmpose's / mmdet's METRICS on import)."""
+from .face_metrics import FaceLandmarkMetric
+
+__all__ = ['FaceLandmarkMetric']

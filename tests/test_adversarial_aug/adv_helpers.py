@@ -66,7 +66,7 @@ def fake_samples(keypoints: np.ndarray, size: int = 64, sigma: float = 1.) -> li
     return samples
 
 
-def synthetic_cfg(stage: str, data_root: Path, work_dir: Path, batch_size: int = 6,
+def synthetic_cfg(stage: str, data_root: Path, work_dir: Path, batch_size: int = 4,
                   iters: int = 2) -> Config:
     """A configs/adversarial_aug/synthetic config, 64x64 tiny ResNet, deterministic data,
     iteration-based, on ``data_root``."""

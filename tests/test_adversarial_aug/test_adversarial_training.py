@@ -47,27 +47,15 @@ def test_joint_training_logs_distributions_and_plots(synthetic_body, tmp_path):
 
 
 def test_resume_restores_g_d_and_both_optimizers(synthetic_body, tmp_path):
-    straight = synthetic_cfg('3-asr-aho', synthetic_body, tmp_path / 'a', iters=3)
-    straight.custom_hooks = []
-    Runner.from_cfg(straight).train()
-    part = synthetic_cfg('3-asr-aho', synthetic_body, tmp_path / 'b', iters=2)
-    part.custom_hooks = []
-    Runner.from_cfg(part).train()
-    resumed = synthetic_cfg('3-asr-aho', synthetic_body, tmp_path / 'b', iters=3)
-    resumed.custom_hooks = []
-    resumed.resume = True
-    runner = Runner.from_cfg(resumed)
-    runner.load_or_resume()
-    mid = _state(tmp_path / 'b/iter_2.pth')
-    assert set(mid['optimizer']) == {'pose', 'augmenter'}
-    for name, wrapper in runner.optim_wrapper.items():  # both optimizers restored
-        state = wrapper.optimizer.state_dict()['state']
-        assert len(state) == len(mid['optimizer'][name]['state']) > 0
-        for k, v in mid['optimizer'][name]['state'].items():
-            torch.testing.assert_close(state[k]['square_avg'], v['square_avg'])
-    # a fresh runner trains (Runner.train re-initialises weights of a pre-loaded runner)
-    Runner.from_cfg(resumed).train()
-    a, b = _state(tmp_path / 'a/iter_3.pth'), _state(tmp_path / 'b/iter_3.pth')
+    def cfg(work, iters, resume=False):
+        c = synthetic_cfg('3-asr-aho', synthetic_body, tmp_path / work, iters=iters)
+        c.custom_hooks, c.resume = [], resume
+        return c
+    Runner.from_cfg(cfg('a', 2)).train()  # uninterrupted
+    Runner.from_cfg(cfg('b', 1)).train()  # stopped after one iteration ...
+    Runner.from_cfg(cfg('b', 2, resume=True)).train()  # ... and resumed
+    a, b = _state(tmp_path / 'a/iter_2.pth'), _state(tmp_path / 'b/iter_2.pth')
+    mid = _state(tmp_path / 'b/iter_1.pth')
     keys = a['state_dict'].keys()
     assert any(k.startswith('augmenter.') for k in keys) and any(k.startswith('pose.')
                                                                   for k in keys)
@@ -75,10 +63,14 @@ def test_resume_restores_g_d_and_both_optimizers(synthetic_body, tmp_path):
         torch.testing.assert_close(a['state_dict'][key], b['state_dict'][key], msg=key)
     assert any(not torch.equal(b['state_dict'][k], mid['state_dict'][k]) for k in keys
                if k.startswith('augmenter.'))
-    for name in ('pose', 'augmenter'):
-        for k, v in a['optimizer'][name]['state'].items():
-            torch.testing.assert_close(b['optimizer'][name]['state'][k]['square_avg'],
-                                       v['square_avg'])
+    assert set(a['optimizer']) == set(b['optimizer']) == {'pose', 'augmenter'}
+    for name in ('pose', 'augmenter'):  # a fresh optimizer would be at step 1 here
+        state_a, state_b = a['optimizer'][name]['state'], b['optimizer'][name]['state']
+        assert len(state_a) == len(state_b) > 0
+        for k, v in state_a.items():
+            assert float(state_b[k]['step']) == float(v['step']) == 2
+            torch.testing.assert_close(state_b[k]['square_avg'], v['square_avg'])
+    assert b['meta']['iter'] == 2
 
 
 def test_three_stages_chain_through_load_from(synthetic_body, tmp_path):
