@@ -127,3 +127,22 @@ def test_inside_an_mmdet_box_head():
     losses['loss_cls'].backward()
     assert head.fc_cls.weight.grad is not None
     assert head.loss_cls.step() and head.loss_cls.num_updates == 1
+
+
+def test_logged_gradients_use_the_applied_weights():
+    for reweight in (True, False):
+        loss = GbRCrossEntropyLoss(3, warmup_iters=1, solver='jacobi', reweight=reweight)
+        _train_steps(loss, 3)
+        norms = loss.gradient_norms()
+        matrix = loss.grad_stats.matrix
+        assert torch.allclose(norms['pos'], -torch.diagonal(matrix))
+        if reweight:
+            w = loss.class_weights
+            assert torch.allclose(norms['pos_w'], -torch.diagonal(matrix) * w)
+        else:  # weights solved for the logs but not applied: applied gradients = raw
+            assert not torch.equal(loss.class_weights, torch.ones(4))
+            assert torch.equal(norms['pos_w'], norms['pos'])
+            logits, labels = _batch(7)
+            with loss.branch('unsup'):
+                out = loss(logits, labels)
+            assert out.item() == pytest.approx(F.cross_entropy(logits, labels).item(), rel=1e-6)

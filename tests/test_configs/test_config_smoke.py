@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config, ConfigDict
 
-from conftest import FIXTURES, REPO_ROOT
+from mmssl_testing import FIXTURES, REPO_ROOT
 
 CONFIG_ROOT = REPO_ROOT / 'configs'
 CONFIGS = sorted(

@@ -6,7 +6,7 @@ import sys
 
 import torch
 
-from conftest import load_tiny_pose_cfg
+from mmssl_testing import load_tiny_pose_cfg
 
 
 def _train(repo_root, cfg_path, work_dir, *extra, dist=0):

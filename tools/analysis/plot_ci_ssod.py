@@ -88,8 +88,9 @@ def _group_metric(metrics: Dict[str, float], group: str) -> Optional[float]:
 
 
 def plot(runs: List[Tuple[str, dict, dict]], minority: Sequence[str], cls: Optional[str],
-         out: str) -> str:
-    """Draw the six panels; returns ``out``."""
+         out: str, raw_grad: Sequence[str] = ()) -> str:
+    """Draw the six panels; returns ``out``. Runs labelled in ``raw_grad`` are drawn with
+    the unweighted gradients (``pos``/``neg``) instead of the applied ones."""
     last = runs[-1][1]
     classes = [c for c in last['w'] if c != 'background'] if 'w' in last else \
         sorted(next(iter(last.values())))
@@ -104,9 +105,10 @@ def plot(runs: List[Tuple[str, dict, dict]], minority: Sequence[str], cls: Optio
     ax = axes[0, 0]
     for i, (label, per_class, _) in enumerate(runs):
         style = '--' if i == 0 and len(runs) > 1 else '-'
+        suffix = '' if label in raw_grad else '_w'
         for group, names in (('maj', majority), ('min', minority)):
-            steps, pos = _series(per_class, 'pos_w', names)
-            _, neg = _series(per_class, 'neg_w', names)
+            steps, pos = _series(per_class, 'pos' + suffix, names)
+            _, neg = _series(per_class, 'neg' + suffix, names)
             if len(steps):
                 ax.plot(steps, np.nanmean(pos + neg, axis=1), style, color=colors[group],
                         label=f'{label} {group}')
@@ -116,8 +118,9 @@ def plot(runs: List[Tuple[str, dict, dict]], minority: Sequence[str], cls: Optio
     ax = axes[0, 1]
     for i, (label, per_class, _) in enumerate(runs):
         style = '--' if i == 0 and len(runs) > 1 else '-'
-        for stat, color in (('pos_w', 'tab:green'), ('neg_w', 'tab:red')):
-            steps, val = _series(per_class, stat, [cls])
+        suffix = '' if label in raw_grad else '_w'
+        for stat, color in (('pos', 'tab:green'), ('neg', 'tab:red')):
+            steps, val = _series(per_class, stat + suffix, [cls])
             if len(steps):
                 ax.plot(steps, val[:, 0], style, color=color, label=f'{label} {stat[:3]}')
     ax.set(title=f'(b) positive vs negative gradient: {cls} (Fig. 5)', xlabel='iteration')
@@ -180,12 +183,16 @@ def main() -> None:
     parser.add_argument('--cls', default=None, help='class of panel (b); default: last '
                         'minority class')
     parser.add_argument('--out', default='ci_ssod_curves.png')
+    parser.add_argument('--raw-grad', nargs='*', default=(),
+                        help='labels of runs to draw with unweighted gradients (logs written '
+                        'before the applied-weight logging fix, where pos_w/neg_w of a '
+                        'reweight=False run carry the solved, unapplied weights)')
     args = parser.parse_args()
     labels = args.labels or [osp.basename(osp.normpath(r)) for r in args.runs]
     if len(labels) != len(args.runs):
         raise ValueError(f'{len(labels)} labels for {len(args.runs)} runs')
     runs = [(label, *load_run(find_scalars(r))) for label, r in zip(labels, args.runs)]
-    print(plot(runs, args.minority, args.cls, args.out))
+    print(plot(runs, args.minority, args.cls, args.out, args.raw_grad))
 
 
 if __name__ == '__main__':

@@ -254,10 +254,13 @@ class GbRCrossEntropyLoss(nn.Module):
         """Per-class positive / negative gradients of the accumulated matrix.
 
         Returns:
-            dict: ``pos``/``neg`` without weights and ``pos_w``/``neg_w`` with the current
-            class weights applied to the samples, each (n + 1, ).
+            dict: ``pos``/``neg`` without weights and ``pos_w``/``neg_w`` with the class
+            weights the loss applies (all 1 during warm-up and with ``reweight=False``, where
+            the solved weights are only logged), each (n + 1, ).
         """
         matrix = self.grad_stats.matrix
         pos, neg = positive_negative_gradients(matrix)
+        if not (self.reweight and self.is_active):
+            return dict(pos=pos, neg=neg, pos_w=pos.clone(), neg_w=neg.clone())
         pos_w, neg_w = positive_negative_gradients(matrix, self.class_weights)
         return dict(pos=pos, neg=neg, pos_w=pos_w, neg_w=neg_w)

@@ -1,4 +1,5 @@
 """PoseDual/PoseCons end to end on real mmpose estimators, datasets and runners (CPU)."""
+import glob
 import os
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import torch
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from conftest import load_semi_pose_cfg
+from mmssl_testing import load_semi_pose_cfg
 
 DUAL = 'posedual/synthetic/posedual_res18-w32_synthetic-body-first100-128x96.py'
 CONS = 'posedual/synthetic/posecons-same_res18-w32_synthetic-body-first100-128x96.py'
@@ -22,10 +23,22 @@ def _iter_cfg(cfg, iters, unsup_start=0):
     return cfg
 
 
-def test_loss_decreases_and_branches_reach_the_model(synthetic_body, tmp_path):
+def test_loss_decreases_and_branches_reach_the_model(synthetic_body, tmp_path, repo_root):
     cfg = _iter_cfg(load_semi_pose_cfg(DUAL, synthetic_body, tmp_path), 2)
+    monitor = [h for h in cfg.custom_hooks if h.type == 'CollapseMonitorHook'][0]
+    monitor.update(interval=1, collapse_ratio=10.)  # any response counts as a collapse
     runner = Runner.from_cfg(cfg)
     runner.train()  # 2 real iterations through the runner, then overfit one fixed batch
+    # the collapse monitor wrote response/<net> to the visualizer backends and flagged
+    hook = [h for h in runner.hooks if type(h).__name__ == 'CollapseMonitorHook'][0]
+    assert hook.warned == {'response/net1', 'response/net2'}
+    scalars = open(glob.glob(str(tmp_path / '*/vis_data/scalars.json'))[0]).read()
+    assert '"response/net1"' in scalars and '"response/net2"' in scalars
+    plot = subprocess.run([sys.executable, str(repo_root / 'tools/analysis/plot_response.py'),
+                           str(tmp_path), '--out', str(tmp_path / 'response.png')],
+                          capture_output=True, text=True)
+    assert plot.returncode == 0, plot.stderr
+    assert os.path.getsize(tmp_path / 'response.png') > 10_000
     hub = runner.message_hub.log_scalars
     for key in ('sup_net1_loss_kpt', 'sup_net2_loss_kpt', 'unsup_net1_loss', 'unsup_net2_loss',
                 'response_net1', 'response_net2'):
