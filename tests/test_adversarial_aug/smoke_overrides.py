@@ -3,8 +3,9 @@
 Applied after the harness's generic edits. What cannot run as configured here:
 
 * the full hourglass at 256x256 is too slow for a CPU smoke run: the same mmpose
-  HourglassNet is made tiny (64x64 input, 3 downsamplings, 16 channels below the stem), the
-  codec and pipelines follow;
+  HourglassNet is made tiny (32x32 input, 2 downsamplings: bridge skips at 8 and 4 px, 16
+  channels below the stem), the codec and pipelines follow; G pre-training sweeps the bins
+  separately (m + n passes, the release's sweep) instead of the m x n grid;
 * a joint-training batch must hold one image per enabled share: batch 3;
 * LSP has no fixture: the COCO fixture is converted to LSP's 14 joints in ``tmp_dir``
   (a real COCO-format file with LSP keypoints, read by the config's CocoDataset + metainfo);
@@ -50,9 +51,9 @@ def smoke_overrides(cfg, tmp_dir) -> None:
         return
     est = model.estimator
     if est.backbone.type == 'HourglassNet':
-        codec = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=2)
-        est.backbone.update(downsample_times=3, stage_channels=(256, 16, 16, 16),
-                            stage_blocks=(1, 1, 1, 1), feat_channel=16)
+        codec = dict(type='MSRAHeatmap', input_size=(32, 32), heatmap_size=(8, 8), sigma=1)
+        est.backbone.update(downsample_times=2, stage_channels=(256, 16, 16),
+                            stage_blocks=(1, 1, 1), feat_channel=16)
         est.head.update(in_channels=16, decoder=codec)
         model.augmenter = dict(channels=16)
 
@@ -65,6 +66,8 @@ def smoke_overrides(cfg, tmp_dir) -> None:
         _walk_pipelines(cfg, retarget)
     if model.get('stage', 'joint') == 'joint':
         cfg.train_dataloader.batch_size = 3
+    if model.get('stage') == 'augmenter':
+        model.pretrain_sweep = 'separate'  # m + n instead of m x n passes per batch
 
     def lsp(ds):
         meta = ds.get('metainfo') or {}

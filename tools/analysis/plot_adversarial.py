@@ -135,6 +135,7 @@ def plot(adv_dir: str, random_dir: Optional[str], out: str, factors: List[str],
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, out)
     finally:
         plt.close(fig)

@@ -10,11 +10,10 @@ _base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/mpii/'
 custom_imports = dict(
     imports=['mmssl', 'mmssl.engine.hooks.adversarial_stats_hook'], allow_failed_imports=False)
 
-estimator = _base_.model
 model = dict(
     _delete_=True,
     type='AdversarialPoseEstimator',
-    estimator=estimator,
+    estimator=_base_.model,  # MMPose's hourglass52 top-down estimator, unchanged
     augmenter=dict(channels=256),  # G: one residual block per bridge resolution (64..4 px)
     stage='joint',
     # mini-batch shares (Alg. 1): random, ASR, AHO

@@ -9,18 +9,18 @@ custom_imports = dict(
     imports=['mmssl', 'mmssl.engine.hooks.adversarial_stats_hook'], allow_failed_imports=False)
 
 codec = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=1)
-estimator = dict(
-    type='TopdownPoseEstimator',
-    data_preprocessor=_base_.model.data_preprocessor,
-    backbone=dict(type='ResNet', depth=18, base_channels=16, stem_channels=16, init_cfg=None),
-    head=dict(type='HeatmapHead', in_channels=128, out_channels=17,
-              deconv_out_channels=(64, 64, 64), deconv_kernel_sizes=(4, 4, 4),
-              loss=dict(type='KeypointMSELoss', use_target_weight=True), decoder=codec),
-    test_cfg=dict(flip_test=False))
 model = dict(
     _delete_=True,
     type='AdversarialPoseEstimator',
-    estimator=estimator,
+    estimator=dict(
+        type='TopdownPoseEstimator',
+        data_preprocessor=_base_.model.data_preprocessor,
+        backbone=dict(type='ResNet', depth=18, base_channels=16, stem_channels=16,
+                      init_cfg=None),
+        head=dict(type='HeatmapHead', in_channels=128, out_channels=17,
+                  deconv_out_channels=(64, 64, 64), deconv_kernel_sizes=(4, 4, 4),
+                  loss=dict(type='KeypointMSELoss', use_target_weight=True), decoder=codec),
+        test_cfg=dict(flip_test=False)),
     augmenter=dict(channels=16),
     bridge=dict(modules=['backbone.layer1', 'backbone.layer2', 'backbone.layer3']),
     stage='joint',

@@ -1,6 +1,6 @@
-# The "random augmentation" baseline of Table 1 (Table 3 for LSP) (seed 001): the stage-1 pose network trained
-# on for the same 200 epochs as the adversarial variants, with random scale/rotation only
-# (the same batch-tensor augmentation as their random share). No G.
+# The "random augmentation" baseline (seed 001, Table 3 for LSP): the stage-1 pose
+# network trained on for the same 200 epochs as the adversarial variants, with random
+# scale/rotation only (the same batch-tensor augmentation as their random share). No G.
 #   tools/dist_train.sh configs/adversarial_aug/lsp/adv-aug_hourglass52_stage3-random_8xb24-200e_lsp-256x256.py 8
 _base_ = ['../_base_/adv-aug_hourglass52_lsp-256x256.py']
 

@@ -33,6 +33,7 @@ def _write_json_atomic(path: str, obj) -> None:
     try:
         with os.fdopen(fd, 'w') as f:
             json.dump(obj, f, indent=1)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, path)
     except BaseException:
         if osp.exists(tmp):

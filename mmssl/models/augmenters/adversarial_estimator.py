@@ -131,7 +131,9 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
 
     def _build_bridge(self, bridge: Union[str, dict]) -> None:
         """Hook the bridge modules and find their channels and finest-first order with one
-        dummy pass at the codec's input size."""
+        dummy pass at the codec's input size. ``'auto'`` leaves out features smaller than
+        the occlusion grid (e.g. the 2x2 skip of a 128x128 hourglass); explicitly named
+        modules must all be large enough."""
         if bridge == 'auto':
             modules, capture = auto_bridge_modules(self.pose)
         elif isinstance(bridge, dict) and 'modules' in bridge:
@@ -140,6 +142,30 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
             raise ValueError(f"bridge must be 'auto' or dict(modules=[...], capture=[...]), "
                              f'got {bridge!r}')
         self.bridge = BridgeFeatures(self.pose, modules, capture, self.grid)
+        sizes = self._bridge_sizes()
+        small = {n: s for n, s in sizes.items()
+                 if s[1] < self.grid[1] or s[2] < self.grid[0]}
+        if small and bridge == 'auto':
+            self.bridge.remove()
+            capture = [n for n in self.bridge.captured_names if n not in small]
+            modules = [n for n in modules if n not in small]
+            if not capture:
+                raise ValueError(f'every bridge feature is smaller than the {self.grid} '
+                                 f'occlusion grid: {small}')
+            self.bridge = BridgeFeatures(self.pose, modules, capture, self.grid)
+            sizes = self._bridge_sizes()
+        elif small:
+            w, h = self.codec['input_size']
+            raise ValueError(f'bridge features {small} (C, H, W) are smaller than the '
+                             f'{self.grid} occlusion grid at input {w}x{h}; drop those '
+                             'modules')
+        names = self.bridge.captured_names
+        self._bridge_order = sorted(range(len(names)),
+                                    key=lambda i: -sizes[names[i]][1] * sizes[names[i]][2])
+        self._bridge_channels = [sizes[names[i]][0] for i in self._bridge_order]
+
+    def _bridge_sizes(self) -> Dict[str, Tuple[int, int, int]]:
+        """(C, H, W) of every captured bridge feature at the codec's input size."""
         w, h = self.codec['input_size']
         was = self.pose.training
         self.pose.eval()
@@ -147,14 +173,7 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
             feats = self.bridge.capture(
                 lambda: self.pose.extract_feat(torch.zeros(1, 3, h, w)), stop_early=False)
         self.pose.train(was)
-        small = [(n, tuple(f.shape[-2:])) for n, f in zip(self.bridge.captured_names, feats)
-                 if f.shape[-2] < self.grid[1] or f.shape[-1] < self.grid[0]]
-        if small:
-            raise ValueError(f'bridge features {small} are smaller than the {self.grid} '
-                             f'occlusion grid at input {w}x{h}; drop those modules')
-        self._bridge_order = sorted(range(len(feats)),
-                                    key=lambda i: -feats[i].shape[-2] * feats[i].shape[-1])
-        self._bridge_channels = [feats[i].shape[1] for i in self._bridge_order]
+        return {n: tuple(f.shape[1:]) for n, f in zip(self.bridge.captured_names, feats)}
 
     @property
     def active_heads(self) -> Tuple[str, ...]:
