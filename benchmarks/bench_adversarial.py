@@ -9,11 +9,11 @@ interleaved in one run (median of ``--repeats``):
 * joint: ``stage='joint'`` with the config's split (Alg. 1 + 2), both optimizers;
 * floor: the passes the algorithm needs, timed alone: one forward+backward+step of D over
   the ``B + n_ASR + n_AHO`` rows it must evaluate (random share, adversarial images and their
-  references) plus the no-gradient capture pass of the adversarial images (stopped at the
-  last bridge feature).
+  references), the no-gradient capture pass of the adversarial images (stopped at the last
+  bridge feature) and G's forward+backward+step on those features.
 
 The printed ratios are step time / plain step time; "joint / floor" is the overhead of the
-warps, masks, G and bookkeeping.
+warps, target re-encoding, masks, sampling and bookkeeping.
 
     python benchmarks/bench_adversarial.py [--config CFG] [--batch 24] [--input 128]
 """
@@ -106,7 +106,7 @@ def main():
     n_rand, n_asr, n_aho = joint.shares(args.batch)
     rows = args.batch + n_asr + n_aho
     floor_images, floor_samples = make_batch(joint, rows, args.device, seed=1)
-    ow_floor = optim(plain)
+    ow_floor, ow_g = optim(plain), optim(joint.augmenter)
     adv = images[n_rand:]
 
     def step_plain():
@@ -124,7 +124,8 @@ def main():
     def step_floor():
         loss = plain.head.loss(plain.extract_feat(floor_images), floor_samples)['loss_kpt']
         ow_floor.update_params(loss)
-        joint.capture_bridge(adv)
+        logits = joint.augmenter(joint.capture_bridge(adv))
+        ow_g.update_params(sum(v.logsumexp(-1).mean() for v in logits.values()))
 
     steps = dict(plain=step_plain, random=step_rand, joint=step_joint, floor=step_floor)
     times = {k: [] for k in steps}
@@ -142,7 +143,7 @@ def main():
         print(f'{name:>7}: {med[name] * 1000:8.1f} ms/step   x{med[name] / med["plain"]:.2f} '
               'of plain')
     print(f'joint / floor: {med["joint"] / med["floor"]:.2f} (the floor: D over {rows} rows '
-          f'+ capture of {n_asr + n_aho})')
+          f'+ capture and G on {n_asr + n_aho})')
 
 
 if __name__ == '__main__':

@@ -97,9 +97,15 @@ def test_resnet_bridge_and_bad_bridges():
                               augmenter=dict(channels=8)))
     assert model.bridge.captured_names == [f'backbone.layer{i}' for i in range(1, 5)]
     assert model._bridge_channels == [8, 16, 32, 64]
-    with pytest.raises(ValueError, match='smaller than the'):  # layer4 is 2x2 at 64 px
+    small = MODELS.build(dict(type='AdversarialPoseEstimator',
+                              estimator=tiny_resnet_estimator(17, 64)))
+    # 'auto' leaves out layer4, 2x2 at 64 px: below the 4x4 grid
+    assert small.bridge.captured_names == [f'backbone.layer{i}' for i in range(1, 4)]
+    assert small.bridge.masked == small.bridge.captured_names
+    with pytest.raises(ValueError, match='smaller than the'):  # named explicitly: refused
         MODELS.build(dict(type='AdversarialPoseEstimator',
-                          estimator=tiny_resnet_estimator(17, 64)))
+                          estimator=tiny_resnet_estimator(17, 64),
+                          bridge=dict(modules=['backbone.layer3', 'backbone.layer4'])))
     with pytest.raises(KeyError, match='backbone.layer9'):
         MODELS.build(dict(type='AdversarialPoseEstimator', estimator=est,
                           bridge=dict(modules=['backbone.layer9'])))

@@ -129,8 +129,15 @@ def test_ci_semi_base_detector_branches_and_thresholds(tiny_cfg):
     seen = []
     model.gbr_loss.register_forward_hook(lambda m, i, o: seen.append(m._branch))
     model.gbt.num_updates.fill_(1)
-    thr = torch.linspace(0.11, 0.16, 6)  # class-wise thresholds around the teacher scores
+    batch = _batch(cfg)
+    # class-wise thresholds around the (random) teacher's median score
+    data = model.data_preprocessor(copy.deepcopy(batch), True)
+    teacher_out, _ = model.get_pseudo_instances(data['inputs']['unsup_teacher'],
+                                                data['data_samples']['unsup_teacher'])
+    median = torch.cat([s.gt_instances.scores for s in teacher_out]).median()
+    thr = median + torch.linspace(-0.01, 0.01, 6)
     model.gbt.thresholds.copy_(thr)
+    model.gbt._pending.zero_()
     calls = []
     original = model.filter_by_class_thresholds
 
@@ -140,7 +147,7 @@ def test_ci_semi_base_detector_branches_and_thresholds(tiny_cfg):
         return kept
 
     model.filter_by_class_thresholds = spy
-    losses = _loss(model, _batch(cfg))
+    losses = _loss(model, batch)
     assert seen == [0, 1]  # labeled loss, then the pseudo-labeled student loss
     assert 'unsup_loss_cls' in losses and 'sup_loss_cls' in losses
     (given, kept), = calls

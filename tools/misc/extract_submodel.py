@@ -16,7 +16,8 @@ from mmengine.config import Config
 
 def extract(config: str, checkpoint: str, module: str, out: str) -> tuple:
     cfg = Config.fromfile(config)
-    sub_cfg_key = {'net1': 'estimator', 'net2': 'estimator2'}.get(module, module)
+    sub_cfg_key = {'net1': 'estimator', 'net2': 'estimator2',
+                   'pose': 'estimator'}.get(module, module)
     sub_cfg = cfg.model.get(sub_cfg_key) or (cfg.model.get('estimator')
                                              if module == 'net2' else None)
     if sub_cfg is None:

@@ -153,7 +153,6 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
                 raise ValueError(f'every bridge feature is smaller than the {self.grid} '
                                  f'occlusion grid: {small}')
             self.bridge = BridgeFeatures(self.pose, modules, capture, self.grid)
-            sizes = self._bridge_sizes()
         elif small:
             w, h = self.codec['input_size']
             raise ValueError(f'bridge features {small} (C, H, W) are smaller than the '
@@ -165,15 +164,23 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
         self._bridge_channels = [sizes[names[i]][0] for i in self._bridge_order]
 
     def _bridge_sizes(self) -> Dict[str, Tuple[int, int, int]]:
-        """(C, H, W) of every captured bridge feature at the codec's input size."""
+        """(C, H, W) of every hooked bridge feature at the codec's input size."""
         w, h = self.codec['input_size']
+        named = dict(self.pose.named_modules())
+        sizes, handles = {}, []
+        for name in dict.fromkeys(self.bridge.masked + self.bridge.captured_names):
+            handles.append(named[name].register_forward_hook(
+                lambda m, i, o, n=name: sizes.__setitem__(n, tuple(o.shape[1:]))))
         was = self.pose.training
         self.pose.eval()
-        with torch.no_grad():
-            feats = self.bridge.capture(
-                lambda: self.pose.extract_feat(torch.zeros(1, 3, h, w)), stop_early=False)
-        self.pose.train(was)
-        return {n: tuple(f.shape[1:]) for n, f in zip(self.bridge.captured_names, feats)}
+        try:
+            with torch.no_grad():
+                self.pose.extract_feat(torch.zeros(1, 3, h, w))
+        finally:
+            self.pose.train(was)
+            for handle in handles:
+                handle.remove()
+        return sizes
 
     @property
     def active_heads(self) -> Tuple[str, ...]:
