@@ -1,12 +1,15 @@
 """Shared fixtures of the CI-SSOD tests: a tiny synthetic set and tiny configs."""
+import importlib.util
 import os.path as osp
-import sys
 
 import pytest
 from mmengine.config import Config
 
-sys.path.insert(0, osp.dirname(__file__))
-from smoke_overrides import make_smoke_data, smoke_overrides  # noqa: E402
+_spec = importlib.util.spec_from_file_location(  # by path: not shadowing other folders'
+    'ci_ssod_smoke_overrides', osp.join(osp.dirname(__file__), 'smoke_overrides.py'))
+_overrides = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_overrides)
+make_smoke_data, smoke_overrides = _overrides.make_smoke_data, _overrides.smoke_overrides
 
 CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'ci_ssod')
 

@@ -46,7 +46,13 @@ def make_face_data(root: Path, num_train: int = 7, num_labeled: int = 2,
 def tiny_cfg(data: dict, work_dir: Path, head: str = 'hm', num_rounds: int = 2,
              max_epochs: int = 1, **self_training) -> Config:
     """A configs/stld config on ``data`` with a tiny model and schedule."""
-    from smoke_overrides import _shrink_sizes, _tiny_model, _walk
+    import importlib.util  # by path: tests/test_ci_ssod has a module of the same name
+    spec = importlib.util.spec_from_file_location(
+        'stld_smoke_overrides', Path(__file__).with_name('smoke_overrides.py'))
+    overrides = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(overrides)
+    _shrink_sizes, _tiny_model, _walk = (overrides._shrink_sizes, overrides._tiny_model,
+                                         overrides._walk)
     cfg = Config.fromfile(str(HM_CONFIG if head == 'hm' else TF_CONFIG))
     cfg.work_dir = str(work_dir)
     _walk(cfg.model, _no_pretrained)
