@@ -1,15 +1,7 @@
 # Supervised long-tail baseline: Faster R-CNN R50-FPN trained on the split1 labeled set with
 # the GbR classification loss (plain supervised training uses GbR's 'sup' branch, beta 0.5).
 _base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py']
-# mmssl registers everything on import; the CI-SSOD modules are listed too so that the
-# configs do not depend on the package __init__ files importing them.
-custom_imports = dict(
-    imports=[
-        'mmssl', 'mmssl.datasets.class_rebalancing_sampler',
-        'mmssl.evaluation.group_coco_metric', 'mmssl.engine.hooks.ci_ssod_statistics_hook',
-        'mmssl.engine.hooks.ci_ssod_crs_hook'
-    ],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mmssl'], allow_failed_imports=False)
 
 minority_classes = [
     'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'boat', 'bird',

@@ -3,15 +3,7 @@
 #   python tools/misc/split_coco_imbalance.py data/coco/annotations/instances_train2017.json \
 #       --split 1 --out-dir data/coco/semi_anns/ci_ssod
 _base_ = ['mmdet::soft_teacher/soft-teacher_faster-rcnn_r50-caffe_fpn_180k_semi-0.1-coco.py']
-# mmssl registers everything on import; the CI-SSOD modules are listed too so that the
-# configs do not depend on the package __init__ files importing them.
-custom_imports = dict(
-    imports=[
-        'mmssl', 'mmssl.datasets.class_rebalancing_sampler',
-        'mmssl.evaluation.group_coco_metric', 'mmssl.engine.hooks.ci_ssod_statistics_hook',
-        'mmssl.engine.hooks.ci_ssod_crs_hook'
-    ],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mmssl'], allow_failed_imports=False)
 
 split = 'split1'
 minority_classes = [

@@ -34,21 +34,3 @@ def tiny_cfg(ci_data_dir, tmp_path):
 
     return load
 
-
-def runner_without_cfg_dump(cfg: Config):
-    """``Runner.from_cfg`` with the same entries but no ``cfg`` object attached.
-
-    Identical training; it only skips mmengine's yapf pretty-printing of the whole config
-    (log, checkpoint meta), which takes seconds per call for the large Soft Teacher configs.
-    """
-    from mmengine.runner import Runner
-    kwargs = {k: cfg.get(k) for k in (
-        'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg',
-        'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler', 'val_evaluator',
-        'test_evaluator', 'default_hooks', 'custom_hooks', 'data_preprocessor', 'load_from',
-        'log_processor', 'visualizer', 'experiment_name')}
-    return Runner(
-        model=cfg['model'], work_dir=cfg['work_dir'], resume=cfg.get('resume', False),
-        launcher='none', env_cfg=cfg.get('env_cfg', dict(dist_cfg=dict(backend='gloo'))),
-        log_level='WARNING', default_scope=cfg.get('default_scope', 'mmengine'),
-        randomness=cfg.get('randomness', dict(seed=None)), **kwargs)

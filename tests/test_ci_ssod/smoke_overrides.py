@@ -9,7 +9,8 @@
 * sets GbR / GbT warm-up to 1 iteration and CrS refresh to every iteration so that the
   method's code paths run within the smoke iterations;
 * 2 training iterations (iteration-based configs) or 1 short epoch (epoch-based configs),
-  ``num_workers=0``, a fixed seed and ``work_dir = tmp_dir/work_dir``.
+  ``num_workers=0``, a fixed seed and ``work_dir = tmp_dir/work_dir``; validation and
+  checkpoint intervals are left to the caller.
 
 Used by tests/test_ci_ssod/test_configs_smoke.py and by the project's config smoke harness.
 """
@@ -139,14 +140,30 @@ def smoke_overrides(cfg: Config, tmp_dir: str) -> Config:
 
     if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
         cfg.train_cfg.max_iters = 2
-        cfg.train_cfg.val_interval = 2
     else:
         cfg.train_cfg.max_epochs = 1
-        cfg.train_cfg.val_interval = 1
     cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint.interval = 2
     cfg.load_from = None
     cfg.resume = False
     cfg.randomness = dict(seed=0)
     cfg.work_dir = osp.join(tmp_dir, 'work_dir')
     return cfg
+
+
+def runner_without_cfg_dump(cfg: Config):
+    """``Runner.from_cfg`` with the same entries but no ``cfg`` object attached.
+
+    Identical training; it only skips mmengine's yapf pretty-printing of the whole config
+    (log, checkpoint meta), which takes seconds per call for the large Soft Teacher configs.
+    """
+    from mmengine.runner import Runner
+    kwargs = {k: cfg.get(k) for k in (
+        'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg',
+        'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler', 'val_evaluator',
+        'test_evaluator', 'default_hooks', 'custom_hooks', 'data_preprocessor', 'load_from',
+        'log_processor', 'visualizer', 'experiment_name')}
+    return Runner(
+        model=cfg['model'], work_dir=cfg['work_dir'], resume=cfg.get('resume', False),
+        launcher='none', env_cfg=cfg.get('env_cfg', dict(dist_cfg=dict(backend='gloo'))),
+        log_level='WARNING', default_scope=cfg.get('default_scope', 'mmengine'),
+        randomness=cfg.get('randomness', dict(seed=None)), **kwargs)

@@ -56,10 +56,11 @@ def _fake_coco():
     names = list(split_tool.VOC_CLASSES_IN_COCO) + [f'other{i}' for i in range(60)]
     cats = [dict(id=i + 1, name=n) for i, n in enumerate(names)]
     rng = np.random.default_rng(0)
+    prior = np.linspace(2, 0.1, 80)
     images, anns = [], []
     for img_id in range(1, 401):
         images.append(dict(id=img_id, file_name=f'{img_id}.jpg', width=64, height=64))
-        for cat in rng.choice(80, size=3, p=np.linspace(2, 0.1, 80) / np.linspace(2, 0.1, 80).sum()):
+        for cat in rng.choice(80, size=3, p=prior / prior.sum()):
             anns.append(dict(id=len(anns) + 1, image_id=img_id, category_id=int(cat) + 1,
                              bbox=[1, 1, 10, 10], area=100, iscrowd=0))
     return dict(images=images, annotations=anns, categories=cats)

@@ -12,7 +12,7 @@ import importlib.util
 import torch
 from mmengine.runner import Runner
 
-from conftest import runner_without_cfg_dump
+from smoke_overrides import runner_without_cfg_dump
 from mmssl.engine.hooks.ci_ssod_crs_hook import CrSRefreshHook
 
 CONFIG = 'ci-ssod_soft-teacher_faster-rcnn_r50-caffe_fpn_180k_coco-split1.py'
@@ -41,6 +41,7 @@ def _ci_state(runner):
 
 def test_train_log_and_resume(tiny_cfg):
     cfg = _no_val(tiny_cfg(CONFIG))
+    cfg.default_hooks.checkpoint.interval = 2
     runner = Runner.from_cfg(cfg)
     runner.train()
     state = _ci_state(runner)
@@ -72,6 +73,7 @@ def test_train_log_and_resume(tiny_cfg):
     cfg2 = _no_val(tiny_cfg(CONFIG))
     cfg2.work_dir = cfg.work_dir
     cfg2.train_cfg.max_iters = 3
+    cfg2.default_hooks.checkpoint.interval = 2
     cfg2.resume, cfg2.load_from = True, ckpt
     resumed = runner_without_cfg_dump(cfg2)
     resumed.load_or_resume()

@@ -2,15 +2,7 @@
 # synthetic CI-SSOD configs with plain cross entropy. Its checkpoint is the common starting
 # point (load_from) of the Soft Teacher and CI-SSOD synthetic runs.
 _base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py']
-# mmssl registers everything on import; the CI-SSOD modules are listed too so that the
-# configs do not depend on the package __init__ files importing them.
-custom_imports = dict(
-    imports=[
-        'mmssl', 'mmssl.datasets.class_rebalancing_sampler',
-        'mmssl.evaluation.group_coco_metric', 'mmssl.engine.hooks.ci_ssod_statistics_hook',
-        'mmssl.engine.hooks.ci_ssod_crs_hook'
-    ],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mmssl'], allow_failed_imports=False)
 
 data_root = 'data/ci_ssod_synthetic/'
 classes = ('circle', 'square', 'triangle', 'diamond', 'cross', 'ring')
