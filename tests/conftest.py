@@ -18,19 +18,6 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
-def load_tiny_pose_cfg(work_dir: Path):
-    """The tiny deterministic SimpleBaseline config with absolute fixture paths."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(str(REPO_ROOT / 'tests/data/tiny_td-hm_res18_coco.py'))
-    root = str(FIXTURES) + '/'
-    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
-        loader.dataset.data_root = root
-    cfg.val_evaluator.ann_file = root + 'coco/test_coco.json'
-    cfg.test_evaluator.ann_file = root + 'coco/test_coco.json'
-    cfg.work_dir = str(work_dir)
-    return cfg
-
-
 @pytest.fixture
 def tiny_pose_cfg(tmp_path):
     return load_tiny_pose_cfg(tmp_path / 'work')
