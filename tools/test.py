@@ -45,14 +45,16 @@ def main():
         evaluators.append(dict(type='DumpResults', out_file_path=args.dump))
         cfg.test_evaluator = evaluators
     import mmssl  # noqa: F401
-    from mmssl.engine.distributed import prepare_cpu_distributed
+    from mmssl.engine.distributed import finish_distributed, prepare_cpu_distributed
     prepare_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
-    if args.out is not None:
+    if args.out is not None and runner.rank == 0:
         from mmengine.fileio import dump
-        if runner.rank == 0:
-            dump(metrics, args.out)
+        tmp = f'{args.out}.tmp{os.getpid()}'
+        dump(metrics, tmp, file_format=os.path.splitext(args.out)[1][1:] or 'json')
+        os.replace(tmp, args.out)  # never a half-written metrics file
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -71,13 +71,14 @@ def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     import mmssl  # noqa: F401  (registration even when the config omits custom_imports)
-    from mmssl.engine.distributed import prepare_cpu_distributed
+    from mmssl.engine.distributed import finish_distributed, prepare_cpu_distributed
     prepare_cpu_distributed(cfg, args.launcher)
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

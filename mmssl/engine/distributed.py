@@ -41,3 +41,12 @@ def prepare_cpu_distributed(cfg: Config, launcher: str) -> bool:
     cfg.model_wrapper_cfg = wrapper
     cfg.launcher = launcher
     return True
+
+
+def finish_distributed() -> None:
+    """Tear the process group down before the interpreter exits: a gloo group left to the
+    interpreter's shutdown can abort a rank ("terminate called without an active
+    exception") after training finished, failing the launcher."""
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

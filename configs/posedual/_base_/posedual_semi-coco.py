@@ -81,7 +81,7 @@ model = dict(
     _delete_=True,
     type='PoseDual',
     estimator=estimator,
-    data_preprocessor=dict(type='mmdet.MultiBranchDataPreprocessor',
+    data_preprocessor=dict(type='MultiBranchPoseDataPreprocessor',
                            data_preprocessor=estimator['data_preprocessor']),
     unsup_weight=1.0,
     teacher_mode='train',
@@ -96,3 +96,7 @@ custom_hooks = [
     dict(type='KeypointCountCheckHook'),
     dict(type='CollapseMonitorHook', interval=50),
 ]
+# one DDP wrapper per network, so that PoseDual.train_step back-propagates one loss term at a
+# time (peak memory of one term's graph) and all-reduces each network's gradient once a step
+model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel', broadcast_buffers=False,
+                         find_unused_parameters=False)

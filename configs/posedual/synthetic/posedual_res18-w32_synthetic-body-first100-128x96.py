@@ -13,7 +13,7 @@ model = dict(
     _delete_=True,
     type='PoseDual',
     estimator=estimator,
-    data_preprocessor=dict(type='mmdet.MultiBranchDataPreprocessor',
+    data_preprocessor=dict(type='MultiBranchPoseDataPreprocessor',
                            data_preprocessor=estimator.data_preprocessor),
     unsup_weight=1.0,
     unsup_start_iter=200,
@@ -22,6 +22,11 @@ model = dict(
                      rot_prob=0.8),
     joint_cutout=None,
     predict_on='ensemble')
+
+# one DDP wrapper per network, so that PoseDual.train_step back-propagates one loss term at a
+# time (peak memory of one term's graph) and all-reduces each network's gradient once a step
+model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel', broadcast_buffers=False,
+                         find_unused_parameters=False)
 
 codec = _base_.codec
 labeled_pipeline = [

@@ -14,14 +14,19 @@ teacher and student views come from the same distribution (the collapsing setup 
 the seed).
 
 The model consumes the branch layout of :class:`mmssl.datasets.transforms.PoseMultiBranch`
-(``inputs[branch]`` / ``data_samples[branch]``) through mmdet's
-``MultiBranchDataPreprocessor``; validation batches are plain mmpose batches.
+(``inputs[branch]`` / ``data_samples[branch]``) through
+:class:`MultiBranchPoseDataPreprocessor` (mmdet's multi-branch preprocessor); validation
+batches are plain mmpose batches.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from contextlib import nullcontext
+from functools import partial
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import MessageHub
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.optim import OptimWrapper
+from torch import nn
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType
@@ -53,7 +58,7 @@ class PoseDual(BaseModel):
             loss starts (the seed first trains both networks separately on labeled data).
         branches: names of the labeled, teacher and student branches; a batch without the
             student branch uses the teacher images for the hard view.
-        data_preprocessor: e.g. ``dict(type='mmdet.MultiBranchDataPreprocessor',
+        data_preprocessor: e.g. ``dict(type='MultiBranchPoseDataPreprocessor',
             data_preprocessor=<the estimator's PoseDataPreprocessor>)``.
     """
 
@@ -88,7 +93,12 @@ class PoseDual(BaseModel):
     # ------------------------------------------------------------------ structure
     @property
     def nets(self) -> List[BaseModel]:
-        return [getattr(self, name) for name in self.net_names]
+        """The estimators (unwrapped when a DDP wrapper holds them)."""
+        return [self._unwrap(getattr(self, name)) for name in self.net_names]
+
+    @staticmethod
+    def _unwrap(net: nn.Module) -> nn.Module:
+        return net.module if is_model_wrapper(net) else net
 
     @property
     def predict_on(self) -> str:
@@ -140,23 +150,79 @@ class PoseDual(BaseModel):
 
     def loss(self, inputs: Dict[str, torch.Tensor],
              data_samples: Dict[str, list]) -> Dict[str, torch.Tensor]:
-        losses = {}
-        if self.sup_branch in inputs:
-            losses.update(self.loss_by_gt(inputs[self.sup_branch],
-                                          data_samples[self.sup_branch]))
-        it = MessageHub.get_current_instance().get_info('iter', 0)
-        if self.teacher_branch in inputs and it >= self.unsup_start_iter:
-            losses.update(self.loss_by_consistency(inputs[self.teacher_branch],
-                                                   inputs.get(self.student_branch)))
+        """All loss terms at once (the path of mmengine's default model wrappers, which
+        back-propagate one summed loss); :meth:`train_step` computes the same terms one
+        backward pass at a time."""
+        losses, terms = self._loss_terms(inputs, data_samples)
+        for _, term in terms:
+            losses.update(term())
         return losses
 
-    def loss_by_gt(self, images: torch.Tensor, samples: list) -> Dict[str, torch.Tensor]:
-        losses = {}
-        for name, net in zip(self.net_names, self.nets):
-            for key, value in net.loss(images, samples).items():
-                weight = self.sup_weight if key.startswith('loss') else 1.
-                losses[f'sup_{name}_{key}'] = value * weight
-        return losses
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        """One optimizer step with a backward pass per loss term.
+
+        The gradient is the one of the summed loss, but only one term's graph is alive at a
+        time (a summed loss keeps both networks' labeled and student graphs until the one
+        backward). Used single-process and under ``MMSeparateDistributedDataParallel``
+        (``model_wrapper_cfg`` of the PoseDual configs), which wraps each network in its own
+        DDP: every term is a forward through that wrapper, and gradients are all-reduced only
+        in the backward of a network's last term (``no_sync`` before), as in gradient
+        accumulation.
+        """
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses, terms = self._loss_terms(data['inputs'], data['data_samples'])
+        # every term belongs to the same optimizer step: the same loss scale, one count
+        count, sync = optim_wrapper._inner_count, optim_wrapper.should_sync()
+        for k, (i, term) in enumerate(terms):
+            last_of_net = k + 1 == len(terms) or terms[k + 1][0] != i
+            net = getattr(self, self.net_names[i])
+            no_sync = hasattr(net, 'no_sync') and not (sync and last_of_net)
+            with net.no_sync() if no_sync else nullcontext():
+                with optim_wrapper.optim_context(self):
+                    term_losses = term()
+                loss, _ = self.parse_losses(term_losses)
+                optim_wrapper._inner_count = count
+                optim_wrapper.backward(optim_wrapper.scale_loss(loss))
+            losses.update({key: value.detach() for key, value in term_losses.items()})
+        optim_wrapper._inner_count = count + 1
+        if optim_wrapper.should_update():
+            optim_wrapper.step()
+            optim_wrapper.zero_grad()
+        return self.parse_losses(losses)[1]
+
+    def _loss_terms(self, inputs: Dict[str, torch.Tensor], data_samples: Dict[str, list]
+                    ) -> Tuple[Dict[str, torch.Tensor], List[Tuple[int, Callable[[], dict]]]]:
+        """The teacher pass (no gradient; its logs are returned) and, per network in order,
+        closures computing that network's loss terms: supervised, then cross-teaching."""
+        logs: Dict[str, torch.Tensor] = {}
+        terms: List[Tuple[int, Callable[[], dict]]] = []
+        it = MessageHub.get_current_instance().get_info('iter', 0)
+        students = None
+        if self.teacher_branch in inputs and it >= self.unsup_start_iter:
+            logs, students = self._consistency_targets(inputs[self.teacher_branch],
+                                                       inputs.get(self.student_branch))
+        for i, name in enumerate(self.net_names):
+            if self.sup_branch in inputs:
+                terms.append((i, partial(self._supervised_loss, name, inputs[self.sup_branch],
+                                         data_samples[self.sup_branch])))
+            if students is not None:
+                terms.append((i, partial(self._consistency_loss, name, *students[i])))
+        return logs, terms
+
+    def _supervised_loss(self, name: str, images: torch.Tensor,
+                         samples: list) -> Dict[str, torch.Tensor]:
+        losses = getattr(self, name)(images, samples, mode='loss')
+        return {f'sup_{name}_{key}': value * (self.sup_weight if key.startswith('loss') else 1.)
+                for key, value in losses.items()}
+
+    def _consistency_loss(self, name: str, images: torch.Tensor,
+                          target: torch.Tensor) -> Dict[str, torch.Tensor]:
+        pred = getattr(self, name)(images, None, mode='tensor')
+        loss_module = self._unwrap(getattr(self, name)).head.loss_module
+        loss = loss_module(pred, target, pred.new_ones(pred.shape[:2]))
+        return {f'unsup_{name}_loss': self.unsup_weight * loss}
 
     def _teacher_pass(self, images: torch.Tensor, views: torch.Tensor) -> List[torch.Tensor]:
         """Teacher heatmaps of every network on the teacher view (no gradient)."""
@@ -171,9 +237,11 @@ class PoseDual(BaseModel):
                 net.train(was_training)
         return out
 
-    def loss_by_consistency(self, easy: torch.Tensor,
-                            student_src: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """Cross-teaching loss on the unlabeled batch (one term per student network)."""
+    def _consistency_targets(self, easy: torch.Tensor, student_src: Optional[torch.Tensor]
+                             ) -> Tuple[Dict[str, torch.Tensor],
+                                        List[Tuple[torch.Tensor, torch.Tensor]]]:
+        """Teacher pass and, per student network, its hard-view images and the warped
+        teacher heatmaps of the other network (T_{e->h}); logs the teachers' response."""
         student_src = easy if student_src is None else student_src
         b, _, h, w = easy.shape
         eye = torch.eye(3, device=easy.device).expand(b, 3, 3)
@@ -184,12 +252,12 @@ class PoseDual(BaseModel):
         hard = affine()
         # T_{e->h}: teacher-view pixels -> hard-view pixels
         to_hard = hard if teacher_views is None else hard @ torch.linalg.inv(teacher_views)
-        losses = {}
-        for i, (name, student) in enumerate(zip(self.net_names, self.nets)):
-            teacher = teachers[(i + 1) % self.num_networks]
+        logs, students = {}, []
+        for i, student in enumerate(self.nets):
+            other = (i + 1) % self.num_networks
+            teacher = teachers[other]
             stride = self._stride(student)
-            losses[f'response_{self.net_names[(i + 1) % self.num_networks]}'] = \
-                teacher.amax(dim=(2, 3)).mean()
+            logs[f'response_{self.net_names[other]}'] = teacher.amax(dim=(2, 3)).mean()
             x = student_src
             if self.joint_cutout_cfg is not None:
                 joints = heatmap_argmax(teacher, stride)  # the teacher's joints
@@ -197,19 +265,14 @@ class PoseDual(BaseModel):
                     joints = apply_to_points(torch.linalg.inv(teacher_views), joints)
                 centers, half = sample_joint_cutout(joints, (w, h), **self.joint_cutout_cfg)
                 x = joint_cutout(x, centers, half)
-            x = warp_tensor(x, hard)
-            target = warp_tensor(teacher, to_hard, stride)
-            pred = self._heatmaps(student, x)
-            weights = pred.new_ones(pred.shape[:2])
-            losses[f'unsup_{name}_loss'] = self.unsup_weight * student.head.loss_module(
-                pred, target, weights)
-        return losses
+            students.append((warp_tensor(x, hard), warp_tensor(teacher, to_hard, stride)))
+        return logs, students
 
     # ------------------------------------------------------------------ inference
     def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
         """Predict with ``predict_on``: one network, or the average of both heatmaps."""
         if self.predict_on != 'ensemble':
-            return getattr(self, self.predict_on).predict(inputs, data_samples)
+            return self._unwrap(getattr(self, self.predict_on)).predict(inputs, data_samples)
         heatmaps = []
         for net in self.nets:
             test_cfg = dict(net.test_cfg, output_heatmaps=True)
@@ -223,6 +286,25 @@ class PoseDual(BaseModel):
         return first.add_pred_to_datasample(preds, None, data_samples)
 
     # ------------------------------------------------------------------ checkpoints
+    def state_dict(self, *args, destination=None, prefix: str = '', keep_vars: bool = False):
+        """Keys as in single-process training (``net1.backbone...``) also while DDP wrappers
+        hold the networks (``MMSeparateDistributedDataParallel`` would add ``.module``), so
+        checkpoints resume and export the same either way."""
+        out = super().state_dict(*args, destination=destination, prefix=prefix,
+                                 keep_vars=keep_vars)
+        wrapped = [f'{prefix}{name}.module.' for name in self.net_names
+                   if is_model_wrapper(getattr(self, name))]
+        if wrapped:
+            items = list(out.items())
+            out.clear()
+            for key, value in items:
+                for w in wrapped:
+                    if key.startswith(w):
+                        key = w[:-len('module.')] + key[len(w):]
+                        break
+                out[key] = value
+        return out
+
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
         """Load a plain estimator checkpoint (``load_from`` a supervised model) into every

@@ -1,10 +1,13 @@
 """PoseDual/PoseCons end to end on real mmpose estimators, datasets and runners (CPU)."""
+import copy
+import json
 import os
 import subprocess
 import sys
 
 import pytest
 import torch
+from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
@@ -59,6 +62,38 @@ def test_loss_decreases_and_branches_reach_the_model(synthetic_body, tmp_path, r
     metrics = runner.val_loop.run()
     assert {'net1/coco/AP', 'net2/coco/AP', 'ensemble/coco/AP', 'coco/AP'} <= set(metrics)
     assert metrics['coco/AP'] == metrics['ensemble/coco/AP']
+
+
+def test_train_step_backward_per_term_equals_the_summed_loss_step(synthetic_body, tmp_path):
+    """train_step back-propagates one loss term at a time; the update must be the one of the
+    summed loss that mmengine's default wrapper back-propagates (same params, same BN)."""
+    cfg = _iter_cfg(load_semi_pose_cfg(DUAL, synthetic_body, tmp_path), 1)
+    cfg.model.joint_cutout = dict()  # every part of the hard view in play
+    cfg.optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.5, momentum=0.9))
+    runner = Runner.from_cfg(cfg)
+    batch = next(iter(runner.train_dataloader))
+    per_term, summed = runner.model, copy.deepcopy(runner.model)
+    initial = per_term.net1.head.final_layer.weight.detach().clone()
+    optim_a = build_optim_wrapper(per_term, cfg.optim_wrapper)
+    optim_b = build_optim_wrapper(summed, cfg.optim_wrapper)
+    for _ in range(2):
+        torch.manual_seed(0)
+        log_a = per_term.train_step(batch, optim_a)
+        torch.manual_seed(0)
+        data = summed.data_preprocessor(batch, True)
+        losses = summed(**data, mode='loss')
+        loss, log_b = summed.parse_losses(losses)
+        optim_b.update_params(loss)
+        assert set(log_a) == set(log_b)
+        for key in log_a:
+            torch.testing.assert_close(log_a[key], log_b[key], rtol=1e-5, atol=1e-7)
+    state_b = summed.state_dict()
+    for key, value in per_term.state_dict().items():  # parameters and BN running stats
+        torch.testing.assert_close(value, state_b[key], rtol=1e-4, atol=1e-6,
+                                   msg=lambda m: f'{key}: {m}')
+    assert optim_a._inner_count == optim_b._inner_count == 2
+    # and the parameters did move (a no-op step would also be 'equal')
+    assert (per_term.net1.head.final_layer.weight - initial).abs().max() > 1e-3
 
 
 def test_unsup_start_iter_keeps_consistency_off(synthetic_body, tmp_path):
@@ -134,6 +169,31 @@ def test_dist_train_and_export_to_plain_mmpose(synthetic_body, tmp_path, repo_ro
     img = str(synthetic_body / 'images/val/000001.jpg')
     result = inference_topdown(model, img, bboxes=[[10, 10, 120, 150]])
     assert result[0].pred_instances.keypoints.shape == (1, 17, 2)
+
+
+def test_ddp_wraps_each_network_and_keeps_ranks_in_sync(synthetic_body, tmp_path, repo_root):
+    """Under the configs' MMSeparateDistributedDataParallel each network has its own DDP and
+    train_step syncs gradients: two ranks on different data end with identical weights."""
+    cfg = _iter_cfg(load_semi_pose_cfg(DUAL, synthetic_body, tmp_path / 'w'), 3)
+    cfg.default_hooks.checkpoint.interval = 10
+    cfg_path = str(tmp_path / 'dual.py')
+    cfg.dump(cfg_path)
+    probe = str(repo_root / 'tests/test_models/test_semi_pose/dist_sync_probe.py')
+    env = dict(os.environ, OMP_NUM_THREADS='1',
+               PYTHONPATH=f'{repo_root}:{os.environ.get("PYTHONPATH", "")}')
+    proc = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+                           f'--master_port={29900 + os.getpid() % 90}', probe, cfg_path,
+                           str(tmp_path / 'ranks.json')], cwd=repo_root, env=env,
+                          capture_output=True, text=True, timeout=400)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = json.load(open(tmp_path / 'ranks.json'))
+    assert len(ranks) == 2
+    for state in ranks:
+        assert state['wrapper'] == 'MMSeparateDistributedDataParallel'
+        assert state['nets'] == ['MMDistributedDataParallel'] * 2
+        assert state['iter'] == 3
+    assert ranks[0]['checksums'] == ranks[1]['checksums']
+    assert ranks[0]['checksums'][0] != ranks[0]['checksums'][1]
 
 
 def test_bad_configurations_are_refused():

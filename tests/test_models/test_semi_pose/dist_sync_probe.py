@@ -1,0 +1,36 @@
+"""Run under torchrun by test_pose_dual.py: train a PoseDual config under DDP as
+tools/train.py does, then write what every rank holds (wrapper types, a checksum of each
+network's parameters) to the JSON file given as the second argument."""
+import json
+import sys
+
+import torch
+from mmengine.config import Config
+from mmengine.dist import all_gather_object, get_rank
+from mmengine.runner import Runner
+
+from mmssl.engine.distributed import prepare_cpu_distributed
+
+
+def main(config: str, out: str) -> None:
+    cfg = Config.fromfile(config)
+    cfg.launcher = 'pytorch'
+    prepare_cpu_distributed(cfg, 'pytorch')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    pose_dual = runner.model.module
+    state = dict(
+        wrapper=type(runner.model).__name__,
+        nets=[type(getattr(pose_dual, n)).__name__ for n in pose_dual.net_names],
+        checksums=[float(sum(p.double().abs().sum() for p in net.parameters()))
+                   for net in pose_dual.nets],
+        iter=runner.iter)
+    states = all_gather_object(state)
+    if get_rank() == 0:
+        with open(out, 'w') as f:
+            json.dump(states, f)
+    torch.distributed.barrier()
+
+
+if __name__ == '__main__':
+    main(*sys.argv[1:3])
