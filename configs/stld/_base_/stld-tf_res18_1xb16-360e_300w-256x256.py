@@ -1,55 +1,18 @@
-# STLD-TF-R18 on 300W (seed 003): MMPose's 300W config (data, pipelines) with the paper's
-# coordinate model: ResNet-18 C5 -> transformer decoder head (STLDTransformerHead) with main +
-# shrink outputs, L1 for ground truth and the Lp shrink loss for pseudo-labels.
-_base_ = ['mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py']
-custom_imports = dict(imports=['mmssl'], allow_failed_imports=False)
+# STLD-TF-R18 on 300W (seed 003, Jin et al.): the shared recipe of
+# stld-tf_res18_1xb16-360e_face-256x256.py on MMPose's 300W data. The per-ratio
+# configs in configs/stld/ only name the split files.
+_base_ = ['./stld-tf_res18_1xb16-360e_face-256x256.py']
 
-runner_type = 'SelfTrainingRunner'
+dataset_type = 'Face300WDataset'
+data_root = 'data/300w/'
+model = dict(head=dict(num_keypoints=68))
 self_training = dict(
-    mode='stld',
-    num_rounds=4,
-    curriculum=[2.4, 1.6, 1.0],  # p_t of the Lp shrink loss, rounds 2..T (L1 at T)
-    pseudo_loss_weights=None,
-    pretrain_speedup=5,
-    labeled_min_size=100,
-    unlabeled_ann_file='annotations/semi/face_landmarks_300w_train.unlabeled@157.json',
-)
-
-codec = dict(type='RegressionLabel', input_size=(256, 256))
-model = dict(
-    backbone=dict(
-        _delete_=True, type='ResNet', depth=18, out_indices=(3, ),
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')),
-    neck=None,
-    head=dict(
-        _delete_=True, type='STLDTransformerHead', in_channels=512, num_keypoints=68,
-        embed_dims=256, num_layers=4, num_heads=8, ffn_channels=2048, dropout=0.1,
-        mlp_channels=512, loss=dict(type='LpShrinkLoss', p=1.0), decoder=codec),
-    test_cfg=dict(_delete_=True, flip_test=True, shift_coords=True))
-
-# paper: Adam 1e-4, batch 16, 360 epochs, x0.1 at 240 and 320
-train_cfg = dict(max_epochs=360, val_interval=40)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4))
-param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=360, milestones=[240, 320], gamma=0.1,
-         by_epoch=True)
-]
-auto_scale_lr = dict(base_batch_size=16)
-default_hooks = dict(checkpoint=dict(save_best=None, interval=40, max_keep_ckpts=1))
-
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=60,
-         scale_factor=(0.75, 1.25)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
+    unlabeled_ann_file='annotations/semi/face_landmarks_300w_train.unlabeled@157.json')
+# ---- data: labeled split (made by tools/misc/split_landmarks.py); test = 300W full (689)
 train_dataloader = dict(
-    batch_size=16,
-    dataset=dict(ann_file='annotations/semi/face_landmarks_300w_train.labeled@157.json',
-                 pipeline=train_pipeline))
-val_evaluator = dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance')
-test_evaluator = val_evaluator
+    dataset=dict(type=dataset_type, data_root=data_root,
+                 ann_file='annotations/semi/face_landmarks_300w_train.labeled@157.json'))
+val_dataloader = dict(
+    dataset=dict(type=dataset_type, data_root=data_root,
+                 ann_file='annotations/face_landmarks_300w_valid.json'))
+test_dataloader = val_dataloader

@@ -1,9 +1,11 @@
 """Shared CI-SSOD machinery of teacher-student detectors (GbR branches, GbT, CrS records).
 
-Mixed into subclasses of mmdet's ``SemiBaseDetector`` family (``CISoftTeacher``,
-``CISemiBaseDetector``); they call :meth:`CIPseudoLabelMixin.init_ci_ssod` at the end of
-``__init__`` and use :meth:`CIPseudoLabelMixin.filter_by_class_thresholds` where the parent
-filters pseudo-labels with its single ``cls_pseudo_thr``.
+``CISoftTeacher`` and ``CISemiBaseDetector`` mix it in before their mmdet parent
+(``SoftTeacher``, ``SemiBaseDetector``) so that the pseudo-label bookkeeping lives in one
+place: ``__init__`` builds the GbT state after the parent's, ``loss_by_gt_instances`` runs
+the parent's supervised loss in GbR branch 'sup', and the detectors call
+:meth:`CIPseudoLabelMixin.filter_by_class_thresholds` where the parent filters pseudo-labels
+with its single ``cls_pseudo_thr``.
 
 Extra ``semi_train_cfg`` key: ``gbt=dict(enable=True, warmup_iters=4000, momentum=0.999,
 num_init=1000)`` (the warm-up defaults to the GbR loss's). The per-iteration statistics
@@ -16,6 +18,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import torch
 from mmdet.structures import SampleList
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
 from .gbr_loss import GbRCrossEntropyLoss
@@ -25,10 +28,28 @@ _GBT_KEYS = {'enable', 'warmup_iters', 'momentum', 'num_init'}
 
 
 class CIPseudoLabelMixin:
-    """GbR branch switching, GbT thresholds and CrS records for teacher-student detectors."""
+    """GbR branch switching, GbT thresholds and CrS records for teacher-student detectors.
+
+    Put it before the mmdet detector in the bases; the constructor arguments are the
+    detector's (``SemiBaseDetector``'s).
+    """
+
+    def __init__(self,
+                 detector: ConfigType,
+                 semi_train_cfg: OptConfigType = None,
+                 semi_test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(
+            detector=detector,
+            semi_train_cfg=semi_train_cfg,
+            semi_test_cfg=semi_test_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.init_ci_ssod()
 
     def init_ci_ssod(self) -> None:
-        """Build the GbT state from ``semi_train_cfg`` (call at the end of ``__init__``)."""
+        """Build the GbT state from ``semi_train_cfg`` (run at the end of ``__init__``)."""
         gbt_cfg = dict(self.semi_train_cfg.get('gbt', {}))
         unknown = set(gbt_cfg) - _GBT_KEYS
         if unknown:
@@ -62,6 +83,12 @@ class CIPseudoLabelMixin:
         if self.gbr_loss is not None:
             stack.enter_context(self.gbr_loss.branch(name))
         return stack
+
+    def loss_by_gt_instances(self, batch_inputs: Tensor,
+                             batch_data_samples: SampleList) -> dict:
+        """Supervised loss (the detector's) with GbR in the 'sup' branch."""
+        with self.gbr_branch('sup'):
+            return super().loss_by_gt_instances(batch_inputs, batch_data_samples)
 
     def pop_pseudo_label_records(self) -> List[Tuple[int, np.ndarray, np.ndarray]]:
         """(img_id, labels, score - threshold) of the pseudo-labels kept since last call."""

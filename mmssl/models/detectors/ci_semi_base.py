@@ -14,7 +14,6 @@ from mmdet.models.detectors import SemiBaseDetector
 from mmdet.models.utils import rename_loss_dict, reweight_loss_dict
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
-from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
 from .ci_pseudo_label_mixin import CIPseudoLabelMixin
@@ -34,26 +33,6 @@ class CISemiBaseDetector(CIPseudoLabelMixin, SemiBaseDetector):
         data_preprocessor (dict, optional): ``MultiBranchDataPreprocessor`` config.
         init_cfg (dict, optional): Initialisation config.
     """
-
-    def __init__(self,
-                 detector: ConfigType,
-                 semi_train_cfg: OptConfigType = None,
-                 semi_test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            detector=detector,
-            semi_train_cfg=semi_train_cfg,
-            semi_test_cfg=semi_test_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
-        self.init_ci_ssod()
-
-    def loss_by_gt_instances(self, batch_inputs: Tensor,
-                             batch_data_samples: SampleList) -> dict:
-        """Supervised loss with GbR in the 'sup' branch."""
-        with self.gbr_branch('sup'):
-            return super().loss_by_gt_instances(batch_inputs, batch_data_samples)
 
     @torch.no_grad()
     def get_pseudo_instances(self, batch_inputs: Tensor,

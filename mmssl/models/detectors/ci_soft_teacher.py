@@ -25,7 +25,7 @@ from mmdet.models.utils.misc import unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi, bbox_project
-from mmdet.utils import ConfigType, InstanceList, OptConfigType, OptMultiConfig
+from mmdet.utils import InstanceList
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -44,27 +44,6 @@ class CISoftTeacher(CIPseudoLabelMixin, SoftTeacher):
         data_preprocessor (dict, optional): ``MultiBranchDataPreprocessor`` config.
         init_cfg (dict, optional): Initialisation config.
     """
-
-    def __init__(self,
-                 detector: ConfigType,
-                 semi_train_cfg: OptConfigType = None,
-                 semi_test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            detector=detector,
-            semi_train_cfg=semi_train_cfg,
-            semi_test_cfg=semi_test_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
-        self.init_ci_ssod()
-
-    # ------------------------------------------------------------ labeled
-    def loss_by_gt_instances(self, batch_inputs: Tensor,
-                             batch_data_samples: SampleList) -> dict:
-        """Supervised loss with GbR in the 'sup' branch."""
-        with self.gbr_branch('sup'):
-            return super().loss_by_gt_instances(batch_inputs, batch_data_samples)
 
     # ------------------------------------------------------------- teacher
     @torch.no_grad()
