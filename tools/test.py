@@ -54,6 +54,7 @@ def main():
         tmp = f'{args.out}.tmp{os.getpid()}'
         dump(metrics, tmp, file_format=os.path.splitext(args.out)[1][1:] or 'json')
         os.replace(tmp, args.out)  # never a half-written metrics file
+    del runner  # release the DDP wrappers before the process group goes down
     finish_distributed()
 
 

@@ -78,6 +78,7 @@ def main():
     else:
         runner = Runner.from_cfg(cfg)
     runner.train()
+    del runner  # release the DDP wrappers before the process group goes down
     finish_distributed()
 
 

@@ -6,6 +6,7 @@ we initialise the process group with gloo before the Runner is built (the Runner
 its own initialisation) and let DDP wrap the CPU model with ``device_ids=None``. On GPU
 nodes nothing changes.
 """
+import gc
 import os
 
 import torch
@@ -48,5 +49,6 @@ def finish_distributed() -> None:
     interpreter's shutdown can abort a rank ("terminate called without an active
     exception") after training finished, failing the launcher."""
     if torch_dist.is_available() and torch_dist.is_initialized():
+        gc.collect()  # DDP reducers still holding the group
         torch_dist.barrier()
         torch_dist.destroy_process_group()

@@ -108,3 +108,30 @@ def test_dist_train_joint_stage_two_processes(synthetic_body, tmp_path):
     assert 'loss_asr' in out and 'loss_aho' in out
     ckpt = _state(tmp_path / 'd/iter_2.pth')
     assert set(ckpt['optimizer']) == {'pose', 'augmenter'}
+
+
+def test_dist_train_augmenter_pretraining_two_processes(synthetic_body, tmp_path):
+    """Stage 2 (G pre-training against the frozen pose network) under 2-process DDP."""
+    s1 = synthetic_cfg('1-pose', synthetic_body, tmp_path / 's1', iters=1)
+    s1.custom_hooks = []
+    Runner.from_cfg(s1).train()
+    c1 = _state(tmp_path / 's1/iter_1.pth')['state_dict']
+    s2 = synthetic_cfg('2-augmenter', synthetic_body, tmp_path / 's2', batch_size=3)
+    s2.load_from = str(tmp_path / 's1/iter_1.pth')
+    cfg_path = str(tmp_path / 'stage2.py')
+    s2.dump(cfg_path)
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(29450 + os.getpid() % 250))
+    proc = subprocess.run(['bash', str(REPO_ROOT / 'tools/dist_train.sh'), cfg_path, '2',
+                           '--work-dir', str(tmp_path / 's2')], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=400)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'Distributed training: True' in out and 'Iter(train) [2/2]' in out
+    c2 = _state(tmp_path / 's2/iter_2.pth')
+    assert set(c2['optimizer']) == {'augmenter'}
+    for key in c1:
+        if key.startswith('pose.') and 'running' not in key and 'num_batches' not in key:
+            torch.testing.assert_close(c2['state_dict'][key], c1[key], msg=key)
+    assert any(not torch.equal(c2['state_dict'][k], c1[k]) for k in c1
+               if k.startswith('augmenter.'))
+    assert float(c2['state_dict']['aho_votes'].sum()) > 0

@@ -4,12 +4,11 @@ network's parameters) to the JSON file given as the second argument."""
 import json
 import sys
 
-import torch
 from mmengine.config import Config
 from mmengine.dist import all_gather_object, get_rank
 from mmengine.runner import Runner
 
-from mmssl.engine.distributed import prepare_cpu_distributed
+from mmssl.engine.distributed import finish_distributed, prepare_cpu_distributed
 
 
 def main(config: str, out: str) -> None:
@@ -29,7 +28,8 @@ def main(config: str, out: str) -> None:
     if get_rank() == 0:
         with open(out, 'w') as f:
             json.dump(states, f)
-    torch.distributed.barrier()
+    del runner, pose_dual
+    finish_distributed()
 
 
 if __name__ == '__main__':
