@@ -4,8 +4,7 @@ Applied after the harness's generic edits. What cannot run as configured here:
 
 * the full hourglass at 256x256 is too slow for a CPU smoke run: the same mmpose
   HourglassNet is made tiny (32x32 input, 2 downsamplings: bridge skips at 8 and 4 px, 16
-  channels below the stem), the codec and pipelines follow; G pre-training sweeps the bins
-  separately (m + n passes, the release's sweep) instead of the m x n grid;
+  channels below the stem), the codec and pipelines follow;
 * a joint-training batch must hold one image per enabled share: batch 3;
 * LSP has no fixture: the COCO fixture is converted to LSP's 14 joints in ``tmp_dir``
   (a real COCO-format file with LSP keypoints, read by the config's CocoDataset + metainfo);
@@ -66,8 +65,6 @@ def smoke_overrides(cfg, tmp_dir) -> None:
         _walk_pipelines(cfg, retarget)
     if model.get('stage', 'joint') == 'joint':
         cfg.train_dataloader.batch_size = 3
-    if model.get('stage') == 'augmenter':
-        model.pretrain_sweep = 'separate'  # m + n instead of m x n passes per batch
 
     def lsp(ds):
         meta = ds.get('metainfo') or {}

@@ -1,212 +1,200 @@
-"""Config smoke harness: every config under configs/ loads, builds and trains 2 iterations.
+"""As-shipped harness: every config under configs/ trains, validates, saves its best
+checkpoint and is tested by ``tools/test.py``, changed only as ``as_shipped.ALLOWED_CHANGES``
+lists (fixture data, random init, small batches and models, a short schedule).
 
-Each config is loaded as a user would (``Config.fromfile``, ``mmpose::``/``mmdet::`` bases,
-``custom_imports``), then only what cannot run here is changed: data paths point at the real
-fixtures (or the synthetic data), pretrained weights are not downloaded, workers and batch
-sizes are small, and the train loop runs 2 iterations. Model, pipelines, samplers, hooks and
-evaluators stay the config's own; after training, one validation pass runs the evaluator.
-
-Configs that differ only in data files or schedules (same model and pipeline structure, e.g.
-the COCO 1K/5K/10K variants) train once per structure; the others build their model,
-datasets (one batch is loaded) and evaluators. A config folder may provide ``tests/test_<folder>/smoke_overrides.py`` with
-``smoke_overrides(cfg, tmp_dir)`` for what the generic mapping does not know (e.g. a
-self-training runner whose stages must each be tiny); it is applied after the generic edits.
+For each config: the loop, schedulers, checkpoint hook, evaluators, hooks, wrapper and runner
+are the config's own; the test asserts that the metric keys the config names (``save_best``,
+``ReduceOnPlateauLR`` monitors, the metafile's result keys) are produced by its evaluator,
+that the best checkpoint ``save_best`` names was written, and that ``tools/test.py CONFIG
+CKPT`` prints those keys. Configs whose structure is identical (they differ only in data
+files and schedule numbers, e.g. the COCO 1K/5K/10K variants) share one run: the others build
+their data and evaluator and are checked statically.
 """
 import importlib.util
+import json
 import os.path as osp
+import sys
 from pathlib import Path
+from typing import Dict, List
 
 import pytest
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
+from mmengine.hooks import Hook
 
-from mmssl_testing import FIXTURES, REPO_ROOT
+from as_shipped import (CONFIG_ROOT, SESSION_WORK_DIRS, config_name, list_configs,
+                        smoke_config, walk)
+from mmssl_testing import REPO_ROOT
 
-CONFIG_ROOT = REPO_ROOT / 'configs'
-CONFIGS = sorted(
-    str(p.relative_to(CONFIG_ROOT)) for p in CONFIG_ROOT.rglob('*.py')
-    if '_base_' not in p.parts)
-
-# dataset type -> (annotation file, image prefix) inside the fixtures folder
-FIXTURE_DATA = {
-    'CocoDataset': ('coco/test_coco.json', 'coco/'),
-    'UnlabeledTopDownDataset': ('coco/test_coco.json', 'coco/'),
-    'MpiiDataset': ('mpii/test_mpii.json', 'mpii/'),
-    'Face300WDataset': ('300w/test_300w.json', '300w/'),
-    'WFLWDataset': ('wflw/test_wflw.json', 'wflw/'),
-}
-DETECTIONS = 'coco/test_coco_det_AP_H_56.json'
-
-
-def _walk(node, fn):
-    """Apply ``fn`` to every dict in a config tree (depth first)."""
-    if isinstance(node, dict):
-        fn(node)
-        for value in node.values():
-            _walk(value, fn)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _walk(value, fn)
-
-
-def _point_dataset_at_fixtures(ds: dict) -> None:
-    ds_type = str(ds.get('type', '')).split('.')[-1]
-    if ds_type not in FIXTURE_DATA:
-        return
-    ann, prefix = FIXTURE_DATA[ds_type]
-    ds['data_root'] = str(FIXTURES) + '/'
-    ds['ann_file'] = ann
-    if 'data_prefix' in ds:
-        key = 'img_path' if 'img_path' in ds['data_prefix'] else 'img'
-        ds['data_prefix'] = {key: prefix}
-    if ds.get('bbox_file'):  # detector boxes: the fixture's for unlabeled data, GT for val
-        unlabeled = ds_type == 'UnlabeledTopDownDataset'
-        ds['bbox_file'] = str(FIXTURES / DETECTIONS) if unlabeled else None
-
-
-def _fix_mpii(ds: dict) -> None:
-    if str(ds.get('type', '')).split('.')[-1] == 'MpiiDataset' and ds.get('headbox_file'):
-        ds['headbox_file'] = None  # the fixture has no head boxes (.mat)
-
-
-def _fix_metric(metric: dict) -> None:
-    if str(metric.get('type', '')).split('.')[-1] in ('CocoMetric', ) and 'ann_file' in metric:
-        metric['ann_file'] = str(FIXTURES / 'coco/test_coco.json')
-    if metric.get('outfile_prefix'):
-        metric['outfile_prefix'] = None
-
-
-def _no_pretrained(node: dict) -> None:
-    init = node.get('init_cfg')
-    if isinstance(init, dict) and init.get('type') == 'Pretrained':
-        node['init_cfg'] = None
-    if node.get('pretrained') and isinstance(node['pretrained'], str):
-        node['pretrained'] = None
-
-
-AFFINE_TRANSFORMS = ('TopdownAffine', 'TopdownAffineWithMatrix')
-
-
-def _smaller(size: int) -> int:
-    """About half of ``size``, kept a multiple of 32 (every backbone stride stays integral)."""
-    return 32 * max(2, round(size / 64))
-
-
-def _half_resolution(node: dict) -> None:
-    """Shrink top-down input and heatmap sizes (codecs and affine transforms) about 2x so the
-    big pose models of the model zoo train 2 iterations in seconds on a CPU; the architecture
-    is unchanged (256x192 -> 128x96, 384x288 -> 192x128)."""
-    if 'input_size' in node and 'heatmap_size' in node:
-        stride = [i / h for i, h in zip(node['input_size'], node['heatmap_size'])]
-        node['input_size'] = tuple(_smaller(int(v)) for v in node['input_size'])
-        node['heatmap_size'] = tuple(int(i / s) for i, s in zip(node['input_size'], stride))
-        if 'sigma' in node and isinstance(node['sigma'], (int, float)):
-            node['sigma'] = max(1., node['sigma'] / 2)
-    elif str(node.get('type', '')).split('.')[-1] in AFFINE_TRANSFORMS and 'input_size' in node:
-        node['input_size'] = tuple(_smaller(int(v)) for v in node['input_size'])
-
-
-def _small_loader(loader: dict, batch_size: int) -> None:
-    loader['num_workers'] = 0
-    loader['persistent_workers'] = False
-    loader['batch_size'] = batch_size
-    sampler = loader.get('sampler') or {}
-    if 'batch_size' in sampler:
-        sampler['batch_size'] = batch_size
-
-
-def smoke_config(rel_path: str, tmp_dir: Path) -> Config:
-    cfg = Config.fromfile(str(CONFIG_ROOT / rel_path))
-    cfg.work_dir = str(tmp_dir)
-    cfg.load_from = None
-    cfg.resume = False
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if cfg.get(key):
-            _walk(cfg[key], _point_dataset_at_fixtures)
-            _walk(cfg[key], _fix_mpii)
-    for key in ('val_evaluator', 'test_evaluator'):
-        if cfg.get(key):
-            _walk(cfg[key], _fix_metric)
-            if isinstance(cfg[key], dict) and cfg[key].get('type') == 'MpiiPCKAccuracy':
-                # PCKh needs the head boxes, which the fixture does not have
-                cfg[key] = dict(type='PCKAccuracy', thr=0.5, norm_item='bbox')
-    _walk(cfg.model, _no_pretrained)
-    if str(cfg.get('default_scope')) == 'mmpose':
-        nodes = {}  # by id: a dict shared by several places is halved once
-        for key in ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader'):
-            if cfg.get(key):
-                _walk(cfg[key], lambda d: nodes.setdefault(id(d), d))
-        for node in nodes.values():
-            _half_resolution(node)
-    train_bs = cfg.train_dataloader.get('batch_size', 2)
-    ratio = (cfg.train_dataloader.get('sampler') or {}).get('source_ratio')
-    _small_loader(cfg.train_dataloader, int(sum(ratio)) if ratio else min(train_bs, 2))
-    for key in ('val_dataloader', 'test_dataloader'):
-        if cfg.get(key):
-            _small_loader(cfg[key], 4)
-            if 'datasets' not in cfg[key].dataset:
-                cfg[key].dataset.indices = 4  # evaluate a few samples: the metric still runs
-    if cfg.get('train_cfg') and 'runner_type' not in cfg:
-        cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop', max_iters=2, val_interval=10**6)
-        cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
-        cfg.log_processor = dict(type='LogProcessor', window_size=1, by_epoch=False)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10**6,
-                                        by_epoch=False, save_last=False)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
-    folder = Path(rel_path).parts[0]
-    hook = REPO_ROOT / 'tests' / f'test_{folder}' / 'smoke_overrides.py'
-    if hook.is_file():
-        spec = importlib.util.spec_from_file_location(f'smoke_overrides_{folder}', hook)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.smoke_overrides(cfg, tmp_dir)
-    return cfg
+CONFIGS = list_configs()
+_RUN_KEYS_IGNORED = ('ann_file', 'data_root', 'data_prefix', 'bbox_file', 'headbox_file',
+                     'unlabeled_ann_file', 'pseudo_gt_ann_file', 'milestones', 'begin', 'end',
+                     'max_epochs', 'max_iters', 'load_from', 'work_dir')
 
 
 def test_configs_exist():
     assert 'quickstart/td-hm_res18_synthetic-body-128x96.py' in CONFIGS
 
 
+def _without(node):
+    """The config tree without data paths and schedule numbers (what shares a run)."""
+    if isinstance(node, dict):
+        return {k: _without(v) for k, v in node.items() if k not in _RUN_KEYS_IGNORED}
+    if isinstance(node, (list, tuple)):
+        return [_without(v) for v in node]
+    return node
+
+
 def _structure(cfg: Config) -> str:
-    """What makes two configs train differently beyond data files and schedules."""
-    pipelines = []
-    _walk(cfg.train_dataloader, lambda d: pipelines.append(
-        [str(t.get('type')) for t in d['pipeline']]) if isinstance(d.get('pipeline'),
-                                                               list) else None)
-    sampler = (cfg.train_dataloader.get('sampler') or {}).get('type')
-    return repr((cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else cfg.model,
-                 pipelines, sampler, cfg.get('runner_type'),
-                 (cfg.get('self_training') or {}).get('mode')))
+    keys = ('model', 'train_dataloader', 'val_dataloader', 'val_evaluator', 'train_cfg',
+            'val_cfg', 'test_cfg', 'param_scheduler', 'optim_wrapper', 'default_hooks',
+            'custom_hooks', 'model_wrapper_cfg', 'runner_type', 'self_training')
+    return repr(_without({k: cfg.to_dict().get(k) for k in keys}))
 
 
-TRAINED_STRUCTURES = {}
+class MetricsRecorder(Hook):
+    """Test observer: records every validation's metrics before the config's own hooks
+    (``CheckpointHook``, ``ParamSchedulerHook``) read them."""
+
+    def __init__(self) -> None:
+        self.val: List[Dict[str, float]] = []
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self.val.append(dict(metrics or {}))
+
+
+def named_metric_keys(cfg: Config) -> Dict[str, str]:
+    """Metric key -> who names it (``save_best``, a scheduler's ``monitor``)."""
+    keys = {}
+    best = (cfg.get('default_hooks') or {}).get('checkpoint', {}).get('save_best')
+    for key in ([best] if isinstance(best, str) else list(best or [])):
+        if key != 'auto':
+            keys[key] = 'default_hooks.checkpoint.save_best'
+
+    def monitor(node):
+        if node.get('monitor') and 'LR' in str(node.get('type', '')) + 'LR':
+            keys[node['monitor']] = f'param_scheduler {node.get("type")}.monitor'
+    walk(cfg.get('param_scheduler'), monitor)
+    return keys
+
+
+def metafile_metric_keys(rel_path: str) -> Dict[str, str]:
+    from mmssl.zoo import load_model_index
+    keys = {}
+    for model in load_model_index(REPO_ROOT).models_of(f'configs/{rel_path}'):
+        for result in model.results:
+            keys[result.metric_key] = f'metafile {model.name} ({result.metric})'
+    return keys
+
+
+def check_produced(rel_path: str, named: Dict[str, str], produced: Dict[str, float]) -> None:
+    missing = {k: who for k, who in named.items() if k not in produced}
+    assert not missing, (
+        f'configs/{rel_path}: metric key(s) {sorted(missing)} named by '
+        f'{sorted(set(missing.values()))} are not produced by its evaluator; it produced '
+        f'{sorted(produced)}')
+
+
+def best_checkpoints(work_dir: Path, key: str) -> List[Path]:
+    return sorted(work_dir.glob(f'best_{key.replace("/", "_")}_*.pth'))
+
+
+def _tools_test_main():
+    spec = importlib.util.spec_from_file_location('mmssl_tools_test', REPO_ROOT / 'tools/test.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+def run_tools_test(cfg: Config, ckpt: Path, tmp_path: Path, capfd) -> Dict[str, float]:
+    """``tools/test.py CONFIG CKPT --out metrics.json`` on the harness's config file."""
+    cfg_file = tmp_path / 'as_shipped_config.py'
+    cfg.dump(str(cfg_file))
+    out = tmp_path / 'test_metrics.json'
+    argv = sys.argv
+    sys.argv = ['tools/test.py', str(cfg_file), str(ckpt), '--work-dir',
+                str(tmp_path / 'test'), '--out', str(out)]
+    try:
+        capfd.readouterr()
+        _tools_test_main()()
+    finally:
+        sys.argv = argv
+    printed = ''.join(capfd.readouterr())
+    metrics = json.loads(out.read_text())
+    for key in metrics:
+        assert key in printed, f'tools/test.py did not print {key!r}'
+    return metrics
+
+
+TRAINED_STRUCTURES: Dict[str, Path] = {}
 
 
 @pytest.mark.parametrize('rel_path', CONFIGS)
-def test_config_trains_two_iterations(rel_path, tmp_path):
+def test_config_as_shipped(rel_path, tmp_path, capfd):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+    from mmssl.zoo import check_schedule
+    shipped = Config.fromfile(str(CONFIG_ROOT / rel_path))
+    check_schedule(shipped, f'configs/{rel_path}')  # the loop and its schedulers agree
     cfg = smoke_config(rel_path, tmp_path)
+    named = named_metric_keys(cfg)
+    named.update(metafile_metric_keys(rel_path))
     structure = _structure(cfg)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    if structure in TRAINED_STRUCTURES and 'runner_type' in cfg:
-        return  # built and validated; this structure already ran its whole curriculum
+    multi_stage = 'runner_type' in cfg
     if structure in TRAINED_STRUCTURES:
-        # same model and pipelines as an earlier config: build its data and evaluator only
-        loader = runner.build_dataloader(cfg.train_dataloader)
-        assert next(iter(loader))
-        if cfg.get('val_evaluator'):
+        # same everything but data files and schedule numbers: build its data and evaluator
+        SESSION_WORK_DIRS[config_name(rel_path)] = TRAINED_STRUCTURES[structure]
+        runner = RUNNERS.build(cfg) if multi_stage else Runner.from_cfg(cfg)
+        if not multi_stage:
+            assert next(iter(runner.build_dataloader(cfg.train_dataloader)))
             runner.build_evaluator(cfg.val_evaluator)
         return
-    TRAINED_STRUCTURES[structure] = rel_path
-    runner.train()
-    if 'runner_type' in cfg:
-        return  # multi-stage runners validate inside their stages
-    assert runner.iter == 2, f'{rel_path}: trained {runner.iter} iterations'
-    if cfg.get('val_dataloader') and cfg.get('val_evaluator'):
-        metrics = runner.val_loop.run()
-        if metrics is None:  # e.g. mmdet's TeacherStudentValLoop logs but does not return
-            metrics = {k: v for k, v in runner.message_hub.log_scalars.items()
-                       if k.startswith('val/')}
-        assert metrics, f'{rel_path}: the evaluator returned no metric'
+    work_dir = Path(cfg.work_dir)
+    TRAINED_STRUCTURES[structure] = work_dir
+    SESSION_WORK_DIRS[config_name(rel_path)] = work_dir
+    if multi_stage:
+        _run_multi_stage(rel_path, cfg, named)
+        return
+    runner = Runner.from_cfg(cfg)
+    recorder = MetricsRecorder()
+    runner.register_hook(recorder, priority='HIGHEST')
+    try:
+        runner.train()
+    except KeyError as err:  # a hook asked the evaluator for a key it did not produce
+        produced = recorder.val[-1] if recorder.val else {}
+        key = err.args[0] if err.args else err
+        raise AssertionError(
+            f'configs/{rel_path}: metric key {key!r} (named by '
+            f'{named.get(key, "a hook")}) is not produced by its evaluator; it produced '
+            f'{sorted(produced)}') from err
+    max_iters = runner.train_loop.max_iters
+    assert runner.iter == max_iters, f'{rel_path}: trained {runner.iter}/{max_iters} iters'
+    if not cfg.get('val_dataloader'):
+        return
+    assert recorder.val, f'configs/{rel_path}: no validation ran in the shortened schedule'
+    produced = recorder.val[-1]
+    check_produced(rel_path, named, produced)
+    best = (cfg.default_hooks.get('checkpoint') or {}).get('save_best')
+    ckpt = None
+    if isinstance(best, str) and best != 'auto':
+        found = best_checkpoints(work_dir, best)
+        assert found, (f'configs/{rel_path}: save_best={best!r} wrote no best checkpoint in '
+                       f'{work_dir}: {sorted(p.name for p in work_dir.glob("*.pth"))}')
+        ckpt = found[-1]
+    else:
+        last = work_dir / 'last_checkpoint'
+        assert last.is_file(), f'configs/{rel_path}: no checkpoint written'
+        ckpt = Path(last.read_text().strip())
+    del runner
+    tested = run_tools_test(cfg, ckpt, tmp_path, capfd)
+    check_produced(rel_path, {k: v for k, v in named.items() if 'save_best' not in v
+                              and 'monitor' not in v}, tested)
     assert osp.isdir(cfg.work_dir)
+
+
+def _run_multi_stage(rel_path: str, cfg: Config, named: Dict[str, str]) -> None:
+    """A self-training curriculum: every stage trains; the final model is tested."""
+    from mmengine.registry import RUNNERS
+    runner = RUNNERS.build(cfg)
+    runner.train()
+    metrics = runner.test()
+    check_produced(rel_path, named, metrics)

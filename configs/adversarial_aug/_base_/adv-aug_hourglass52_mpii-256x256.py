@@ -52,5 +52,5 @@ optim_wrapper = dict(
     pose=dict(optimizer=dict(type='RMSprop', lr=2.5e-4, alpha=0.99, eps=1e-8)),
     augmenter=dict(optimizer=dict(type='RMSprop', lr=5e-5, alpha=0.99, eps=1e-8)))
 auto_scale_lr = dict(base_batch_size=192)
-default_hooks = dict(checkpoint=dict(save_best='PCKh', rule='greater', max_keep_ckpts=2))
+default_hooks = dict(checkpoint=dict(save_best='PCK', rule='greater', max_keep_ckpts=2))
 custom_hooks = [dict(type='AdversarialDistributionHook', interval=200, max_samples=8)]

@@ -16,9 +16,9 @@ max_epochs = 70
 milestones = [50, 60]
 
 train_cfg = dict(max_epochs=max_epochs, val_interval=5)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
+# the release: Adam 1e-3, weight decay 1e-4, no warm-up
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='LinearLR', begin=0, end=500, start_factor=0.001, by_epoch=False),
     dict(type='MultiStepLR', begin=0, end=max_epochs, milestones=milestones, gamma=0.1,
          by_epoch=True)
 ]

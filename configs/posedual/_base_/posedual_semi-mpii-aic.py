@@ -39,6 +39,5 @@ model = dict(estimator=dict(head=dict(out_channels=16, decoder=codec)))
 default_hooks = dict(checkpoint=dict(save_best='ensemble/PCK', rule='greater'))
 train_cfg = dict(max_epochs=100)
 param_scheduler = [
-    dict(type='LinearLR', begin=0, end=500, start_factor=0.001, by_epoch=False),
     dict(type='MultiStepLR', begin=0, end=100, milestones=[50, 70], gamma=0.1, by_epoch=True)
 ]

@@ -35,7 +35,6 @@ model = dict(estimator=dict(
     head=dict(in_channels=48, deconv_out_channels=None, decoder=codec)))
 train_cfg = dict(max_epochs=300)
 param_scheduler = [
-    dict(type='LinearLR', begin=0, end=500, start_factor=0.001, by_epoch=False),
     dict(type='MultiStepLR', begin=0, end=300, milestones=[220, 260], gamma=0.1,
          by_epoch=True)
 ]

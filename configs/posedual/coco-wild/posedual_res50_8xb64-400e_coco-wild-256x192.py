@@ -16,7 +16,6 @@ model = dict(estimator=dict(
     head=dict(in_channels=2048)))
 train_cfg = dict(max_epochs=400)
 param_scheduler = [
-    dict(type='LinearLR', begin=0, end=500, start_factor=0.001, by_epoch=False),
     dict(type='MultiStepLR', begin=0, end=400, milestones=[300, 350], gamma=0.1,
          by_epoch=True)
 ]

@@ -8,6 +8,5 @@ unlabeled_dataset.ann_file = 'semi_anns/person_keypoints_train2017.unlabeled@fir
 train_dataloader = dict(dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
 train_cfg = dict(max_epochs=100)
 param_scheduler = [
-    dict(type='LinearLR', begin=0, end=500, start_factor=0.001, by_epoch=False),
     dict(type='MultiStepLR', begin=0, end=100, milestones=[70, 90], gamma=0.1, by_epoch=True)
 ]

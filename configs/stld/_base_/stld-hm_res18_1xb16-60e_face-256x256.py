@@ -30,7 +30,10 @@ model = dict(
     head=dict(
         _delete_=True, type='STLDHeatmapHead', in_channels=512,
         deconv_out_channels=(256, 256, 256), deconv_kernel_sizes=(4, 4, 4),
-        loss=dict(type='KeypointMSELoss', use_target_weight=True), decoder=codec))
+        loss=dict(type='KeypointMSELoss', use_target_weight=True), decoder=codec),
+    # the paper's protocol: no flip test (a flipped evaluation: --cfg-options
+    # model.test_cfg.flip_test=True)
+    test_cfg=dict(flip_test=False))
 
 # ---- optimisation (paper: Adam 1e-4, batch 16, 60 epochs, x0.1 at 40 and 50)
 train_cfg = dict(max_epochs=60, val_interval=10)

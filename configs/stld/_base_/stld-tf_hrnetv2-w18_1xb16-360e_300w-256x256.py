@@ -4,6 +4,9 @@
 # is not stated in the paper; the stride-32 branch keeps the decoder's cost equal to R18's.
 _base_ = ['./stld-tf_res18_1xb16-360e_300w-256x256.py']
 
+# the release oversamples the labeled set to os_num = 1000 in its HRNet files
+self_training = dict(labeled_min_size=1000)
+
 model = dict(
     backbone=dict(
         _delete_=True,

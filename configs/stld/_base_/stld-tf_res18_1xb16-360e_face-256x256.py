@@ -28,7 +28,9 @@ model = dict(
         _delete_=True, type='STLDTransformerHead', in_channels=512,
         embed_dims=256, num_layers=4, num_heads=8, ffn_channels=2048, dropout=0.1,
         mlp_channels=512, loss=dict(type='LpShrinkLoss', p=1.0), decoder=codec),
-    test_cfg=dict(_delete_=True, flip_test=True, shift_coords=True))
+    # the paper's protocol: no flip test (a flipped evaluation: --cfg-options
+    # model.test_cfg.flip_test=True)
+    test_cfg=dict(_delete_=True, flip_test=False, shift_coords=True))
 
 # paper: Adam 1e-4, batch 16, 360 epochs, x0.1 at 240 and 320
 train_cfg = dict(max_epochs=360, val_interval=40)
