@@ -58,6 +58,7 @@ try:
     if mmcv.__version__ == '2.1.0':
         ok.append('mmcv')
     import mmengine, mmdet, mmpose, xtcocotools, pytest  # noqa: F401
+    assert md.version('openmim') == '0.3.9'
     ok.append('stack')
     import mmssl  # noqa: F401
     ok.append('mmssl')
@@ -131,6 +132,10 @@ if ! has stack ||
    [ requirements/tests.txt -nt "$VENV/.mmssl-stack" ]; then
   "${PIP[@]}" -r requirements/runtime.txt -r requirements/tests.txt
   "${PIP[@]}" --no-deps mmpose==1.3.2
+  # mim (`mim train/test mmssl ...`) without its opendatalab -> openxlab dependency, which
+  # only `mim download --dataset` uses and which would pin setuptools 60 and requests 2.28;
+  # the dependencies mim imports are in requirements/tests.txt.
+  "${PIP[@]}" --no-deps openmim==0.3.9
   touch "$VENV/.mmssl-stack"
 fi
 
