@@ -1,9 +1,15 @@
-"""Evaluate a checkpoint with an OpenMMLab config (same interface as MMPose's tools/test.py)."""
+"""Evaluate a checkpoint with an OpenMMLab config (same interface as MMPose's tools/test.py).
+
+A config with ``runner_type`` (e.g. STLD's ``SelfTrainingRunner``) is built through mmengine's
+RUNNERS and tested with that runner's ``test()``, which evaluates CHECKPOINT as the job's own
+evaluation stages do.
+"""
 import argparse
 import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 
@@ -47,9 +53,18 @@ def main():
     import mmssl  # noqa: F401
     from mmssl.engine.distributed import finish_distributed, prepare_cpu_distributed
     prepare_cpu_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
+    if 'runner_type' in cfg:
+        runner = RUNNERS.build(cfg)
+        if not callable(getattr(runner, 'test', None)):
+            raise TypeError(
+                f'{cfg.runner_type} (runner_type of {args.config}) has no test(); export the '
+                f'trained network as a plain model and test that: python '
+                f'tools/misc/extract_submodel.py {args.config} {args.checkpoint} --out OUT && '
+                'python tools/test.py OUT.py OUT.pth')
+    else:
+        runner = Runner.from_cfg(cfg)
     metrics = runner.test()
-    if args.out is not None and runner.rank == 0:
+    if args.out is not None and getattr(runner, 'rank', 0) == 0:
         from mmengine.fileio import dump
         tmp = f'{args.out}.tmp{os.getpid()}'
         dump(metrics, tmp, file_format=os.path.splitext(args.out)[1][1:] or 'json')
