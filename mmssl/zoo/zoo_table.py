@@ -16,7 +16,7 @@ START, END = '<!-- zoo-table:start -->', '<!-- zoo-table:end -->'
 def _value(model: ZooModel, source: str, metric_key: str) -> str:
     values = [r for r in model.results if r.source == source and r.metric_key == metric_key]
     if not values:
-        return '-'
+        return 'not measured' if source == 'ours' else '-'
     r = values[0]
     text = 'not measured' if r.value is None else f'{r.value:g}'
     return f'{text} ({r.note})' if r.note else text

@@ -137,6 +137,27 @@ def _half_resolution(node: dict) -> None:
         node['input_size'] = tuple(_smaller(int(v)) for v in node['input_size'])
 
 
+def _narrow_pose_model(node: dict) -> None:
+    """A 4x narrower ResNet-50+/HRNet in a top-down pose model (same depth and module types,
+    the head's input channels follow), so the zoo's big backbones train in seconds."""
+    backbone, head = node.get('backbone'), node.get('head')
+    if not isinstance(backbone, dict) or not isinstance(head, dict):
+        return
+    kind = type_name(backbone)
+    if kind == 'ResNet' and backbone.get('depth', 18) >= 50:
+        old_out = 64 * 8 * 4
+        backbone.update(base_channels=16, stem_channels=16)
+        if head.get('in_channels') == old_out:
+            head['in_channels'] = old_out // 4
+    elif kind == 'HRNet':
+        extra = backbone['extra']
+        first = extra['stage4']['num_channels'][0]
+        for stage in ('stage2', 'stage3', 'stage4'):
+            extra[stage]['num_channels'] = tuple(c // 4 for c in extra[stage]['num_channels'])
+        if head.get('in_channels') == first:
+            head['in_channels'] = first // 4
+
+
 def _small_loader(loader: dict, batch_size: int) -> None:
     loader['num_workers'] = 0
     loader['persistent_workers'] = False
@@ -210,6 +231,7 @@ def smoke_config(rel_path: str, tmp_dir: Path) -> Config:
                 walk(cfg[key], lambda d: nodes.setdefault(id(d), d))
         for node in nodes.values():
             _half_resolution(node)
+            _narrow_pose_model(node)
     train_bs = cfg.train_dataloader.get('batch_size', 2)
     ratio = (cfg.train_dataloader.get('sampler') or {}).get('source_ratio')
     _small_loader(cfg.train_dataloader, int(sum(ratio)) if ratio else min(train_bs, 2))
