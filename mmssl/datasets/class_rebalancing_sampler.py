@@ -12,13 +12,25 @@ is sampled by *repeat factors*:
   replaced during training with :meth:`ClassRebalancingSampler.set_unlabeled_repeat_factors`
   (``CrSRefreshHook``) without rebuilding the dataloader.
 
-Each source is an infinite stream of rounds: a round repeats image i ``floor(r_i)`` times
-plus once more with probability ``frac(r_i)``, shuffled. The stream is generated identically
-on every rank from a shared seed and sliced by rank, as in mmdet's samplers. A factor update
+Each source is a stream of rounds: a round repeats image i ``floor(r_i)`` times plus once more
+with probability ``frac(r_i)``, shuffled (:class:`RepeatFactorStream`). The stream is the same
+on every rank (shared seed) and sliced by rank, as in mmdet's samplers. A factor update
 starts a new round at the next stream position that is a multiple of the world size, which
 every rank reaches at the same logical time, so ranks stay in lockstep after a refresh.
 The sampler is infinite for ``IterBasedTrainLoop``; with ``epoch_length`` (batches per epoch)
 it is finite and works with ``EpochBasedTrainLoop``.
+
+Cost and resume. The stream of epoch ``e`` (``set_epoch``) is drawn from generators keyed by
+``(seed, source, epoch, segment start)``: starting any epoch costs one round
+(``O(len(source))`` vectorised work), never a replay of the epochs before, and a resumed
+epoch-based run gets exactly the indices of an uninterrupted one. Within an epoch the streams
+are read where they stand: :meth:`ClassRebalancingSampler.state_dict` (the seed, the factors
+and the starts of the latest segments) lets ``CrSRefreshHook`` checkpoint them, so an
+iteration-based run that mmengine resumes (it re-reads the dataloader up to the saved
+iteration) continues with exactly the indices of the uninterrupted run, refreshes included.
+Each epoch starts a fresh round (the last round of the epoch before is not continued), and
+an epoch is repeated unless ``set_epoch`` is called (mmengine's ``DistSamplerSeedHook`` and
+``IterBasedTrainLoop`` call it), as with mmengine's ``DefaultSampler``.
 """
 import itertools
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
@@ -28,6 +40,8 @@ import torch
 from mmdet.datasets.samplers import MultiSourceSampler
 from mmdet.registry import DATA_SAMPLERS
 from torch import Tensor
+
+from .repeat_factor_stream import RepeatFactorStream, Segment
 
 PseudoRecords = Mapping[int, Tuple[np.ndarray, np.ndarray]]
 
@@ -175,15 +189,10 @@ class ClassRebalancingSampler(MultiSourceSampler):
         self._factors = [torch.as_tensor(labeled_factors, dtype=torch.float64),
                          torch.ones(len(unlabeled), dtype=torch.float64)]
         self._versions = [0, 0]
-        self.source2inds = self._rank_streams()
-
-    def _rank_streams(self) -> Dict[int, Iterator[int]]:
-        """This rank's slice of every source's shared stream."""
-        return {
-            source: itertools.islice(self._global_stream(source), self.rank, None,
-                                     self.world_size)
-            for source in range(2)
-        }
+        del self.source2inds  # mmdet's per-rank generators; the streams are built per epoch
+        self.epoch = 0
+        self._streams: Optional[List[RepeatFactorStream]] = None  # the latest iterator's
+        self._restored: Optional[Tuple[int, List[List[Segment]]]] = None
 
     # ------------------------------------------------------------- dataset info
     @property
@@ -246,39 +255,94 @@ class ClassRebalancingSampler(MultiSourceSampler):
         return factors
 
     # --------------------------------------------------------------- streams
-    def _round(self, factors: Tensor, generator: torch.Generator) -> Tensor:
-        whole = factors.floor()
-        extra = torch.rand(factors.numel(), generator=generator, dtype=torch.float64)
-        repeats = (whole + (extra < factors - whole).double()).long()
-        indices = torch.repeat_interleave(torch.arange(factors.numel()), repeats)
-        if indices.numel() == 0:  # every factor < 1 and no draw succeeded
-            indices = torch.multinomial(factors.float(), 1, generator=generator)
-        if self.shuffle:
-            indices = indices[torch.randperm(indices.numel(), generator=generator)]
-        return indices
-
-    def _global_stream(self, source: int) -> Iterator[int]:
-        """The index stream of one source shared by all ranks (before rank slicing)."""
-        generator = torch.Generator()
-        generator.manual_seed(int(self.seed) + 7919 * source)
-        position = 0
-        while True:
-            version = self._versions[source]
-            for idx in self._round(self._factors[source], generator).tolist():
-                if position % self.world_size == 0 and self._versions[source] != version:
-                    break
-                yield idx
-                position += 1
+    def _new_stream(self, source: int, segments: Optional[List[Segment]] = None,
+                    taken: int = 0, epoch: Optional[int] = None) -> RepeatFactorStream:
+        """This rank's stream of ``source`` in ``epoch`` (default: the current one)."""
+        if segments is None:
+            segments = [(0, self._factors[source].numpy())]
+        elif segments[0][0] != 0:  # positions before the saved segments: never trained on
+            segments = [(0, segments[0][1])] + list(segments)
+        epoch = self.epoch if epoch is None else epoch
+        stream = RepeatFactorStream(self.seed, source, epoch, segments, self.rank,
+                                    self.world_size, self.shuffle, taken)
+        stream.version = self._versions[source]
+        return stream
 
     def __iter__(self) -> Iterator[int]:
+        plan: List[Optional[List[Segment]]] = [None, None]
+        if self._restored is not None and self._restored[0] == self.epoch:
+            plan, self._restored = list(self._restored[1]), None
+        streams = self._streams = [self._new_stream(s, plan[s]) for s in range(2)]
         total = None if self.epoch_length is None else self.epoch_length * self.batch_size
         produced = 0
         while total is None or produced < total:
+            self._apply_updates(streams)
             for source, num in enumerate(self.num_per_source):
-                offset = self.cumulative_sizes[source]
-                for _ in range(num):
-                    yield next(self.source2inds[source]) + offset
+                yield from (streams[source].take(num) + self.cumulative_sizes[source]).tolist()
             produced += self.batch_size
+
+    def _apply_updates(self, streams: List[RepeatFactorStream]) -> None:
+        """Start a segment in every stream whose factors were replaced since its last batch
+        (at the stream's current position: the same whether done now or at its next batch)."""
+        for source, stream in enumerate(streams):
+            if stream.version != self._versions[source]:
+                stream.add_segment(self._factors[source].numpy())
+                stream.version = self._versions[source]
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose streams the next iterator reads (called by the loops)."""
+        if epoch < 0:
+            raise ValueError(f'epoch must be >= 0, got {epoch}')
+        self.epoch = int(epoch)
+
+    # ------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict:
+        """The seed, factors and stream segments of the latest iterator (identical on every
+        rank in lockstep), as ints and tensors (safe for ``weights_only`` loading)."""
+        if self._streams is None:
+            epoch = self.epoch
+            segments = [[(0, self._factors[s].numpy())] for s in range(2)]
+        else:
+            self._apply_updates(self._streams)  # a refresh not yet read is part of the state
+            epoch = self._streams[0].epoch
+            segments = [stream.segments for stream in self._streams]
+        return dict(
+            seed=int(self.seed), epoch=int(epoch), versions=list(self._versions),
+            starts=[torch.tensor([start for start, _ in segs], dtype=torch.long)
+                    for segs in segments],
+            factors=[[torch.from_numpy(np.array(f, np.float64)) for _, f in segs]
+                     for segs in segments])
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Continue the streams of :meth:`state_dict`.
+
+        The seed and factors are restored, and the iterator of the saved epoch (the running,
+        prefetching one, or the next one to start) follows the saved segments, so re-reading
+        the dataloader up to the saved iteration gives exactly the indices of the
+        uninterrupted run from there on.
+        """
+        plan: List[List[Segment]] = []
+        for source in range(2):
+            starts = [int(x) for x in state['starts'][source].tolist()]
+            factors = [torch.as_tensor(f, dtype=torch.float64) for f in state['factors'][source]]
+            expected = len(self.dataset.datasets[source])
+            if not starts or len(starts) != len(factors) or \
+                    any(f.numel() != expected for f in factors):
+                raise ValueError(f'sampler state of source {source} does not match its '
+                                 f'{expected} images (another dataset or split?)')
+            self._factors[source] = factors[-1]
+            plan.append([(st, f.numpy()) for st, f in zip(starts, factors)])
+        self.seed = int(state['seed'])
+        self._versions = [int(v) for v in state['versions']]
+        epoch = int(state['epoch'])
+        live = self._streams
+        if live is not None and live[0].epoch == epoch:  # a prefetching iterator is running
+            for source in range(2):
+                live[source] = self._new_stream(source, plan[source], live[source].taken,
+                                                epoch)
+            self._restored = None
+        else:
+            self._restored = (epoch, plan)
 
     def __len__(self) -> int:
         if self.epoch_length is not None:

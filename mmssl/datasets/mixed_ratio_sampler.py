@@ -8,14 +8,20 @@ other source is resampled to fill its share. It works with ``EpochBasedTrainLoop
 and ``IterBasedTrainLoop`` (which re-iterates the dataloader and bumps the epoch), and in DDP
 every rank gets different samples of every global batch.
 
-Sample streams. Each source is read as a stream of permutations ("cycles"). An epoch takes a
-window of ``B * n_s * world_size`` items of source ``s`` (``B`` batches per epoch, ``n_s``
-items of the source per rank batch). When a window runs past the end of a cycle, the next
-cycle is drawn as a shuffle of the items *not yet in the window* followed by a shuffle of the
-ones that are, so a window never repeats an item unless it is longer than the source. For
-the epoch-defining source ``B = floor(N / (n * world_size))``: the (fewer than one global
-batch) items left over at the end of an epoch are the first ones of the next epoch, so over
-the run nothing is lost, and within an epoch nothing is duplicated.
+Epoch windows. An epoch takes a window of ``L = B * n_s * world_size`` items of source ``s``
+(``B`` batches per epoch, ``n_s`` items of the source per rank batch, ``N`` items in the
+source). With ``L = q * N + m`` (``0 <= m < N``) the window is ``q`` permutations of the
+source followed by a shuffle of ``m`` *extra* items; the extras of epoch ``e`` are the items
+``[e * m, (e + 1) * m)`` of a walk through the source in one random order fixed for the run.
+So a window never repeats an item unless it is longer than the source, and after any number
+of epochs the visit counts of two items differ by at most one. For the epoch-defining source
+``B = floor(N / (n * world_size))``, so ``q = 0``: each epoch visits ``L`` distinct items and
+the (fewer than one global batch) items it leaves out are the first ones of the next
+epoch's walk, so over the run nothing is lost, and within an epoch nothing is duplicated.
+
+Every window is a pure function of ``(seed, source, epoch)`` (:func:`keyed_rng`): the start
+of epoch ``e`` costs ``O(N + L)`` whatever ``e`` is, and a run resumed at epoch ``e`` (or an
+iteration-based run re-iterating into it) gets exactly the indices of an uninterrupted run.
 """
 from typing import Iterator, List, Optional, Sequence, Sized
 
@@ -23,6 +29,8 @@ import numpy as np
 from mmengine.dist import get_dist_info, sync_random_seed
 from mmengine.registry import DATA_SAMPLERS
 from torch.utils.data import Sampler
+
+from .keyed_rng import keyed_rng
 
 
 def source_sizes(dataset: Sized) -> List[int]:
@@ -50,30 +58,36 @@ def split_batch(batch_size: int, source_ratio: Sequence[float]) -> List[int]:
     return [int(round(c)) for c in counts]
 
 
-class _CycleStream:
-    """Deterministic windows over repeated permutations of ``range(size)``."""
+def epoch_window(size: int, length: int, epoch: int, seed: int, source: int = 0,
+                 shuffle: bool = True) -> np.ndarray:
+    """The ``length`` items (indices into ``range(size)``) of one source in one epoch.
 
-    def __init__(self, size: int, seed: int) -> None:
-        self.size, self.seed = size, seed
+    Computed from ``(seed, source, epoch)`` alone in ``O(size + length)`` time and memory, so
+    any epoch is as cheap as the first (see the module docstring for the layout).
 
-    def windows(self, length: int, num_epochs: int) -> List[np.ndarray]:
-        """The windows of epochs ``0 .. num_epochs - 1`` (each of ``length`` items)."""
-        rng = np.random.default_rng(self.seed)
-        cycle, pos, out = rng.permutation(self.size), 0, []
-        for _ in range(num_epochs):
-            window: List[int] = []
-            while len(window) < length:
-                take = min(length - len(window), self.size - pos)
-                window.extend(cycle[pos:pos + take].tolist())
-                pos += take
-                if pos == self.size:  # next cycle: items not in this window come first
-                    seen = np.zeros(self.size, bool)
-                    seen[window[-self.size:]] = True
-                    cycle = np.concatenate([rng.permutation(np.flatnonzero(~seen)),
-                                            rng.permutation(np.flatnonzero(seen))])
-                    pos = 0
-            out.append(np.asarray(window, dtype=np.int64))
-        return out
+    Args:
+        size (int): Items in the source (> 0).
+        length (int): Items the epoch takes from the source.
+        epoch (int): Epoch index (>= 0).
+        seed (int): Base seed of the run.
+        source (int): Source index (each source has its own streams). Defaults to 0.
+        shuffle (bool): ``False`` walks the source in order (for debugging). Defaults to True.
+
+    Returns:
+        np.ndarray: ``(length, )`` int64 indices.
+    """
+    if size < 1 or length < 0 or epoch < 0:
+        raise ValueError(f'need size >= 1, length >= 0, epoch >= 0; got {size}, {length}, '
+                         f'{epoch}')
+    if not shuffle:
+        start = (epoch * length) % size
+        return (start + np.arange(length, dtype=np.int64)) % size
+    repeats, extra = divmod(length, size)
+    order = keyed_rng(seed, source, 0, 0).permutation(size)  # the run's walk order
+    walk = order[((epoch * extra) % size + np.arange(extra, dtype=np.int64)) % size]
+    rng = keyed_rng(seed, source, 1, epoch)
+    full = rng.permuted(np.tile(np.arange(size, dtype=np.int64), (repeats, 1)), axis=1)
+    return np.concatenate([full.reshape(-1), rng.permutation(walk)])
 
 
 @DATA_SAMPLERS.register_module()
@@ -89,7 +103,8 @@ class MixedRatioSampler(Sampler):
         batch_size: per-rank batch size (the dataloader's ``batch_size``).
         source_ratio: relative share of each source in a batch, e.g. ``[1, 1]``; it must
             divide ``batch_size`` exactly.
-        shuffle: shuffle within each source (``False``: cycles are in order, for debugging).
+        shuffle: shuffle within each source (``False``: walk each source in order, for
+            debugging).
         seed: base seed, synchronised across ranks when ``None``.
     """
 
@@ -116,19 +131,16 @@ class MixedRatioSampler(Sampler):
         # Batches per epoch: the source needing most batches to be seen once defines it.
         self.num_batches = num_batches_per_epoch(self.sizes, self.per_batch, self.world_size)
 
-    def _source_windows(self, source: int) -> np.ndarray:
+    def _source_window(self, source: int) -> np.ndarray:
+        """The current epoch's window of one source (all ranks' items)."""
         length = self.num_batches * self.per_batch[source] * self.world_size
-        size = self.sizes[source]
-        if not self.shuffle:
-            start = self.epoch * length
-            return (np.arange(start, start + length) % size).astype(np.int64)
-        stream = _CycleStream(size, self.seed + 7919 * source)
-        return stream.windows(length, self.epoch + 1)[-1]
+        return epoch_window(self.sizes[source], length, self.epoch, self.seed, source,
+                            self.shuffle)
 
     def __iter__(self) -> Iterator[int]:
         per_source = []
         for s, n in enumerate(self.per_batch):
-            window = self._source_windows(s) + self.offsets[s]
+            window = self._source_window(s) + self.offsets[s]
             # [batch, rank, n]: global batch b gives rank r items [r*n, (r+1)*n) of its slice
             per_source.append(window.reshape(self.num_batches, self.world_size, n)[:, self.rank])
         batches = np.concatenate(per_source, axis=1)  # [batch, batch_size], sources in order
@@ -139,7 +151,9 @@ class MixedRatioSampler(Sampler):
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch's windows (called by the training loops)."""
-        self.epoch = epoch
+        if epoch < 0:
+            raise ValueError(f'epoch must be >= 0, got {epoch}')
+        self.epoch = int(epoch)
 
     @property
     def epoch_samples(self) -> int:
@@ -153,4 +167,6 @@ def num_batches_per_epoch(sizes: Sequence[int], per_batch: Sequence[int],
     return max(max(1, s // (n * world_size)) for s, n in zip(sizes, per_batch))
 
 
-__all__ = ['MixedRatioSampler', 'split_batch', 'source_sizes', 'num_batches_per_epoch']
+__all__ = [
+    'MixedRatioSampler', 'split_batch', 'source_sizes', 'num_batches_per_epoch', 'epoch_window'
+]

@@ -1,15 +1,19 @@
-"""CrS / RFS repeat factors (hand computations) and ClassRebalancingSampler behaviour."""
+"""CrS / RFS repeat factors (hand computations) and ClassRebalancingSampler behaviour,
+including epochs computed directly and exact resume (epoch- and iteration-based)."""
+import io
 import math
 import os.path as osp
-from collections import Counter
+from collections import Counter, deque
 from itertools import islice
 
 import numpy as np
 import pytest
+import torch
 from mmdet.registry import DATASETS
 from mmengine.dataset import ConcatDataset
 from mmengine.registry import init_default_scope
 
+import mmssl.datasets.repeat_factor_stream as rfs_stream
 from mmssl.datasets.class_rebalancing_sampler import (ClassRebalancingSampler,
                                                       crs_repeat_factors, rfs_repeat_factors)
 
@@ -107,8 +111,7 @@ def test_ranks_stay_in_lockstep_across_a_refresh(concat):
     """Two simulated ranks interleave to the single-process stream, refresh included."""
     def make(rank, world):
         s = ClassRebalancingSampler(concat, batch_size=3, source_ratio=[1, 2], seed=3)
-        s.rank, s.world_size = rank, world
-        s.source2inds = s._rank_streams()
+        s.rank, s.world_size = rank, world  # read when an iterator builds its streams
         return s
 
     single, r0, r1 = make(0, 1), make(0, 2), make(1, 2)
@@ -138,3 +141,104 @@ def test_bad_dataset_raises(concat):
     with pytest.raises(ValueError, match='exactly|ConcatDataset'):
         ClassRebalancingSampler(ConcatDataset([concat.datasets[0]]), batch_size=2,
                                 source_ratio=[1])
+
+
+def test_epoch_stream_is_computed_directly_and_resumes_exactly(concat, monkeypatch):
+    """set_epoch(e) draws epoch e from generators keyed by e alone (no replay of epochs < e),
+    so a run resumed at epoch e gets the epoch an uninterrupted run gets."""
+    kwargs = dict(batch_size=3, source_ratio=[1, 2], seed=0, epoch_length=5)
+    uninterrupted = ClassRebalancingSampler(concat, **kwargs)
+    epochs = []
+    for e in range(8):
+        uninterrupted.set_epoch(e)
+        epochs.append(list(uninterrupted))
+    assert epochs[6] != epochs[7]
+    keys = []
+    real = rfs_stream.keyed_rng
+    monkeypatch.setattr(rfs_stream, 'keyed_rng', lambda *k: keys.append(k) or real(*k))
+    resumed = ClassRebalancingSampler(concat, **kwargs)
+    resumed.set_epoch(7)
+    assert list(resumed) == epochs[7]
+    assert {k[2] for k in keys} == {7}  # keys: (seed, source, epoch, segment start)
+
+
+class _Prefetching:
+    """Batches of a sampler read ``lead`` batches ahead, as a DataLoader with workers does
+    (it pulls indices when the iterator is created and one batch more per ``next``)."""
+
+    def __init__(self, sampler, lead):
+        self.it, self.batch_size = iter(sampler), sampler.batch_size
+        self.queue = deque(self._pull() for _ in range(lead))
+
+    def _pull(self):
+        return list(islice(self.it, self.batch_size))
+
+    def __next__(self):
+        self.queue.append(self._pull())
+        return self.queue.popleft()
+
+
+def _refresh_factors(n, step):
+    return 1.0 + (np.arange(n) % (step % 5 + 2)) * 0.7
+
+
+def _train(samplers, loaders, start, stop, every=4):
+    """Iterations start..stop-1 on every rank; the CrS refresh after every ``every``."""
+    batches = []
+    for i in range(start, stop):
+        batches.append([next(loader) for loader in loaders])
+        if (i + 1) % every == 0:
+            n = len(samplers[0].dataset.datasets[1])
+            for s in samplers:
+                s.set_unlabeled_repeat_factors(_refresh_factors(n, i + 1))
+    return batches
+
+
+@pytest.mark.parametrize('world_size,lead', [(1, 0), (1, 3), (2, 2)])
+def test_iteration_based_resume_with_refreshes_is_exact(concat, world_size, lead):
+    """Checkpoint at iteration 12 (after a refresh), resume as mmengine does (fresh
+    dataloader advanced by 12 batches, no hooks): the next batches equal the uninterrupted
+    run's, even with another seed in the resumed config."""
+    def make(seed):
+        samplers = []
+        for rank in range(world_size):
+            s = ClassRebalancingSampler(concat, batch_size=3, source_ratio=[1, 2], seed=seed)
+            s.rank, s.world_size = rank, world_size
+            samplers.append(s)
+        return samplers, [_Prefetching(s, lead) for s in samplers]
+
+    samplers, loaders = make(3)
+    first = _train(samplers, loaders, 0, 12)
+    buffer = io.BytesIO()
+    torch.save(samplers[0].state_dict(), buffer)  # rank 0 writes the checkpoint
+    assert [s.state_dict()['starts'][1].tolist() for s in samplers] == \
+        [samplers[0].state_dict()['starts'][1].tolist()] * world_size  # lockstep
+    later = _train(samplers, loaders, 12, 26)
+
+    resumed, resumed_loaders = make(99)  # iterators already prefetching (lead > 0)
+    buffer.seek(0)
+    state = torch.load(buffer, weights_only=True)
+    for s in resumed:
+        s.load_state_dict(state)
+    for loader in resumed_loaders:  # IterBasedTrainLoop: advance the dataloader 12 steps
+        for _ in range(12):
+            next(loader)
+    assert _train(resumed, resumed_loaders, 12, 26) == later
+    assert len(first) == 12
+
+    # the pre-fix resume (factors recomputed at resume, streams restarted) is not exact
+    old, old_loaders = make(3)
+    for s in old:
+        s.set_unlabeled_repeat_factors(_refresh_factors(len(concat.datasets[1]), 12))
+    for loader in old_loaders:
+        for _ in range(12):
+            next(loader)
+    assert _train(old, old_loaders, 12, 26) != later
+
+
+def test_state_of_another_dataset_is_refused(concat):
+    sampler = ClassRebalancingSampler(concat, batch_size=3, source_ratio=[1, 2], seed=0)
+    state = sampler.state_dict()
+    state['factors'][1] = [torch.ones(3, dtype=torch.float64)]
+    with pytest.raises(ValueError, match='does not match'):
+        sampler.load_state_dict(state)

@@ -12,8 +12,11 @@ wins). Every ``interval`` iterations the sampler's unlabeled repeat factors are 
 from the store with ``lambda = min(lam * iter / ramp_iters, lam)`` (release: lambda grows
 linearly to 0.5 over training). Because the store is complete on every rank at all times,
 checkpoints (written by rank 0 only, no collective possible there) hold all of it; it is
-saved as tensors (safe for ``weights_only`` loading) and the sampler is refreshed from it
-after a resume.
+saved as tensors (safe for ``weights_only`` loading). The checkpoint also holds the sampler's
+stream state (:meth:`ClassRebalancingSampler.state_dict`: seed, factors in use, start of the
+latest segments), which a resumed run restores instead of recomputing the factors, so it
+draws exactly the indices of the uninterrupted run; checkpoints without it (older ones) get a
+refresh from the store.
 """
 from typing import Dict, Optional, Tuple
 
@@ -54,6 +57,7 @@ class CrSRefreshHook(Hook):
         self.store: Dict[int, Record] = {}
         self._pending: Dict[int, Record] = {}
         self.last_factors: Optional[np.ndarray] = None
+        self._sampler_state: Optional[dict] = None  # from a checkpoint, applied before_train
 
     @staticmethod
     def _model(runner):
@@ -78,7 +82,12 @@ class CrSRefreshHook(Hook):
                             f"(type='CISoftTeacher'), got {type(model).__name__}")
         self._sampler(runner)
         model.record_pseudo_labels = True
-        if self.store:  # resumed
+        if self._sampler_state is not None:  # resumed: continue the saved streams
+            sampler = self._sampler(runner)
+            sampler.load_state_dict(self._sampler_state)
+            self._sampler_state = None
+            self.last_factors = sampler.repeat_factors[1].numpy().copy()
+        elif self.store:  # resumed from a checkpoint without sampler state
             self._refresh(runner)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
@@ -116,7 +125,8 @@ class CrSRefreshHook(Hook):
             lengths=torch.tensor(lengths, dtype=torch.long),
             labels=torch.from_numpy(np.concatenate(labels) if labels else np.zeros(0, np.int64)),
             margins=torch.from_numpy(
-                np.concatenate(margins) if margins else np.zeros(0, np.float32)))
+                np.concatenate(margins) if margins else np.zeros(0, np.float32)),
+            sampler=self._sampler(runner).state_dict())
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get(_CKPT_KEY)
@@ -129,3 +139,4 @@ class CrSRefreshHook(Hook):
             for k, img_id in enumerate(state['img_ids'].tolist())
         }
         self._pending = {}
+        self._sampler_state = state.get('sampler')
