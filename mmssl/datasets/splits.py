@@ -45,9 +45,8 @@ def write_coco(coco: CocoDict, path: str) -> str:
 
 
 def _num_keypoints(ann: dict) -> int:
-    if 'num_keypoints' in ann:
-        return int(ann['num_keypoints'])
-    return int(np.count_nonzero(np.asarray(ann.get('keypoints', []))[2::3]))
+    from .unlabeled_topdown_dataset import num_labeled_keypoints
+    return num_labeled_keypoints(ann)
 
 
 def _subset(coco: CocoDict, image_ids: Iterable[int], anns: List[dict],
@@ -72,15 +71,17 @@ def _anns_by_image(coco: CocoDict) -> Dict[int, List[dict]]:
     return by_image
 
 
-def split_first_n_instances(coco: CocoDict, num_labeled: int,
-                            unlabeled: str = 'all') -> Tuple[CocoDict, CocoDict]:
+def split_first_n_instances(coco: CocoDict, num_labeled: int, unlabeled: str = 'all',
+                            unlabeled_min_keypoints: int = 0) -> Tuple[CocoDict, CocoDict]:
     """Labeled = the first ``num_labeled`` valid instances in image order.
 
     Args:
         coco: a COCO keypoints dict.
         num_labeled: number of labeled person instances.
-        unlabeled: ``'all'`` (every person box of the file, as in the paper) or ``'rest'``
-            (boxes of instances not labeled).
+        unlabeled: ``'all'`` (every person box of the file) or ``'rest'`` (boxes of
+            instances not labeled).
+        unlabeled_min_keypoints: keep only unlabeled persons with at least this many labeled
+            keypoints (1: the paper's "COCO 150K" of train2017; 0: every box).
     """
     if unlabeled not in ('all', 'rest'):
         raise ValueError(f'unlabeled must be "all" or "rest", got {unlabeled!r}')
@@ -96,7 +97,8 @@ def split_first_n_instances(coco: CocoDict, num_labeled: int,
                          f'label {num_labeled}')
     labeled_ids = {a['id'] for a in labeled}
     unl = [a for a in coco['annotations'] if not a.get('iscrowd', 0) and
-           (unlabeled == 'all' or a['id'] not in labeled_ids)]
+           (unlabeled == 'all' or a['id'] not in labeled_ids) and
+           _num_keypoints(a) >= unlabeled_min_keypoints]
     return (_subset(coco, {a['image_id'] for a in labeled}, labeled, False),
             _subset(coco, {a['image_id'] for a in unl}, unl, True))
 

@@ -20,6 +20,13 @@ from mmpose.structures.bbox import bbox_cs2xyxy, bbox_xywh2xyxy
 from xtcocotools.coco import COCO
 
 
+def num_labeled_keypoints(ann: dict) -> int:
+    """Keypoints with a visibility flag > 0 (COCO's ``num_keypoints``)."""
+    if 'num_keypoints' in ann:
+        return int(ann['num_keypoints'])
+    return int(np.count_nonzero(np.asarray(ann.get('keypoints', []))[2::3]))
+
+
 @DATASETS.register_module()
 class UnlabeledTopDownDataset(BaseCocoStyleDataset):
     """Images + boxes, no keypoints, for the unlabeled part of semi-supervised training.
@@ -30,6 +37,10 @@ class UnlabeledTopDownDataset(BaseCocoStyleDataset):
         bbox_score_thr: detector boxes scoring below this are dropped.
         category_ids: categories kept (COCO person = 1; 300W/WFLW faces also use 1).
         min_box_size: boxes with a side shorter than this (pixels) are dropped.
+        min_num_keypoints: with GT boxes, keep only persons with at least this many labeled
+            keypoints in ``ann_file`` (their keypoints are still not used). PoseDual's
+            unlabeled COCO set ("COCO 150K") is train2017's persons with >= 1 keypoint;
+            ``0`` keeps every box (about 257K in train2017).
         use_center_scale: use an annotation's ``center``/``scale`` (300W/WFLW/AFLW
             convention, ``scale * 200`` pixels) when present, so unlabeled face crops match
             the labeled ones exactly.
@@ -42,7 +53,12 @@ class UnlabeledTopDownDataset(BaseCocoStyleDataset):
 
     def __init__(self, ann_file: str = '', bbox_file: Optional[str] = None,
                  bbox_score_thr: float = 0.0, category_ids: Sequence[int] = (1, ),
-                 min_box_size: float = 1.0, use_center_scale: bool = True, **kwargs) -> None:
+                 min_box_size: float = 1.0, use_center_scale: bool = True,
+                 min_num_keypoints: int = 0, **kwargs) -> None:
+        if min_num_keypoints and bbox_file:
+            raise ValueError(f'min_num_keypoints={min_num_keypoints} filters GT boxes by their '
+                             f'annotated keypoints; detector boxes ({bbox_file}) have none')
+        self.min_num_keypoints = int(min_num_keypoints)
         self.unlabeled_bbox_file = bbox_file
         self.bbox_score_thr = bbox_score_thr
         self.category_ids = set(category_ids)
@@ -70,9 +86,12 @@ class UnlabeledTopDownDataset(BaseCocoStyleDataset):
             boxes = self._boxes_from_annotations(coco)
             source = self.ann_file
         if not boxes:
+            kpt = (f' and >= {self.min_num_keypoints} labeled keypoints (a split tool\'s '
+                   'unlabeled file has none: point ann_file at the original annotations)'
+                   if self.min_num_keypoints else '')
             raise ValueError(f'the unlabeled set is empty: no box of categories '
                              f'{sorted(self.category_ids)} with sides >= {self.min_box_size} '
-                             f'px in {source}')
+                             f'px{kpt} in {source}')
         num_keypoints = self.metainfo['num_keypoints']
         for i, info in enumerate(boxes):
             info.update(
@@ -99,6 +118,9 @@ class UnlabeledTopDownDataset(BaseCocoStyleDataset):
                 continue
             for ann in coco.loadAnns(coco.getAnnIds(imgIds=img_id)):
                 if ann.get('iscrowd', 0) or ann.get('category_id', 1) not in self.category_ids:
+                    continue
+                if self.min_num_keypoints and num_labeled_keypoints(ann) < \
+                        self.min_num_keypoints:
                     continue
                 info = self._image_info(coco, img_id)
                 if self.use_center_scale and 'center' in ann and 'scale' in ann:

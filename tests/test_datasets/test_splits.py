@@ -47,11 +47,22 @@ def test_nested_landmark_splits(tmp_path):
 
 
 def test_split_tools_write_coco_files(fixtures_dir, repo_root, tmp_path):
-    subprocess.run([sys.executable, str(repo_root / 'tools/misc/split_coco_keypoints.py'),
-                    str(fixtures_dir / 'coco/test_coco.json'), '--first-n', '4',
-                    '--out-dir', str(tmp_path)], check=True)
+    out = subprocess.run([sys.executable, str(repo_root / 'tools/misc/split_coco_keypoints.py'),
+                          str(fixtures_dir / 'coco/test_coco.json'), '--first-n', '4',
+                          '--out-dir', str(tmp_path)], check=True, capture_output=True,
+                         text=True).stdout
     lab = json.load(open(tmp_path / 'test_coco.labeled@first4.json'))
     assert len(lab['annotations']) == 4 and lab['categories'][0]['name'] == 'person'
+    # default: the paper's unlabeled set, persons with >= 1 labeled keypoint (12 of 14 here)
+    assert '14 non-crowd person boxes, 12 with >= 1 labeled keypoints' in out
+    unl = json.load(open(tmp_path / 'test_coco.unlabeled@first4.json'))
+    assert len(unl['annotations']) == 12
+    subprocess.run([sys.executable, str(repo_root / 'tools/misc/split_coco_keypoints.py'),
+                    str(fixtures_dir / 'coco/test_coco.json'), '--first-n', '4',
+                    '--unlabeled-min-keypoints', '0', '--out-dir', str(tmp_path)], check=True,
+                   capture_output=True)
+    unl = json.load(open(tmp_path / 'test_coco.unlabeled@first4.json'))
+    assert len(unl['annotations']) == 14
     subprocess.run([sys.executable, str(repo_root / 'tools/misc/split_landmarks.py'),
                     '--ann-file', str(fixtures_dir / '300w/test_300w.json'), '--num-labeled',
                     '1', '--out-dir', str(tmp_path)], check=True)

@@ -22,6 +22,24 @@ def test_gt_boxes_keep_instances_without_keypoints(fixtures_dir):
                                atol=0.01)
 
 
+def test_min_num_keypoints_keeps_persons_with_labeled_keypoints(fixtures_dir, tmp_path):
+    ds = _coco(fixtures_dir, min_num_keypoints=1)  # the paper's "COCO 150K" rule
+    anns = json.load(open(fixtures_dir / 'coco/test_coco.json'))['annotations']
+    assert len(ds) == sum(a['num_keypoints'] >= 1 for a in anns) == 12
+    assert len(_coco(fixtures_dir, min_num_keypoints=16)) == 5
+    assert all(ds[i]['keypoints_visible'].sum() == 0 for i in range(len(ds)))  # no labels
+    with pytest.raises(ValueError, match='detector boxes'):
+        _coco(fixtures_dir, min_num_keypoints=1,
+              bbox_file=str(fixtures_dir / 'coco/test_coco_det_AP_H_56.json'))
+    stripped = json.load(open(fixtures_dir / 'coco/test_coco.json'))
+    for ann in stripped['annotations']:
+        ann['num_keypoints'] = 0
+    (tmp_path / 'stripped.json').write_text(json.dumps(stripped))
+    with pytest.raises(ValueError, match=r'>= 1 labeled keypoints.*original annotations'):
+        UnlabeledTopDownDataset(ann_file=str(tmp_path / 'stripped.json'), min_num_keypoints=1,
+                                data_prefix=dict(img=str(fixtures_dir / 'coco') + '/'))
+
+
 def test_detector_boxes_with_score_threshold(fixtures_dir):
     det = fixtures_dir / 'coco/test_coco_det_AP_H_56.json'
     expected = sum(d['score'] >= 0.5 for d in json.load(open(det)))

@@ -2,7 +2,8 @@
 # codec) in the child, and pick a labeled split; see ../README.md.
 #   labeled:   the first N non-crowd persons with keypoints of person_keypoints_train2017.json
 #              (tools/misc/split_coco_keypoints.py --first-n N), the usual supervised pipeline
-#   unlabeled: every person box of train2017 (GT boxes, keypoints dropped), easy view only;
+#   unlabeled: train2017 persons with >= 1 labeled keypoint (GT boxes, keypoints unused;
+#              the paper's COCO 150K), easy view only;
 #              the hard view (Joint Cutout, extra affine) is made on the batch tensor
 #   batches:   32 labeled + 32 unlabeled per GPU; an epoch = max(len(L), len(U)) samples
 #   optimiser: Adam lr 1e-3, x0.1 steps; evaluation on val2017 with GT boxes, no flip test,
@@ -53,9 +54,10 @@ labeled_dataset = dict(
     type='CocoDataset', data_root=data_root, data_mode='topdown',
     ann_file=f'semi_anns/person_keypoints_train2017.labeled@first{num_labeled}.json',
     data_prefix=dict(img='train2017/'), pipeline=labeled_pipeline)
+# the paper's "COCO 150K": train2017 persons with >= 1 labeled keypoint (keypoints unused)
 unlabeled_dataset = dict(
     type='UnlabeledTopDownDataset', data_root=data_root,
-    ann_file=f'semi_anns/person_keypoints_train2017.unlabeled@first{num_labeled}.json',
+    ann_file='annotations/person_keypoints_train2017.json', min_num_keypoints=1,
     data_prefix=dict(img='train2017/'), pipeline=unlabeled_pipeline)
 train_dataloader = dict(
     _delete_=True,

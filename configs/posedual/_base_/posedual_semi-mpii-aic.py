@@ -22,6 +22,7 @@ labeled_dataset.pipeline = [  # mmpose's MPII pipeline, packed into the 'sup' br
 unlabeled_dataset = _base_.unlabeled_dataset
 unlabeled_dataset.update(
     data_root='data/aic/', ann_file='annotations/aic_train.json', metainfo=mpii_meta,
+    min_num_keypoints=0,
     data_prefix=dict(img='ai_challenger_keypoint_train_20170902/keypoint_train_images_20170902/'))
 unlabeled_dataset.pipeline[4].input_size = codec['input_size']
 train_dataloader = dict(dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))

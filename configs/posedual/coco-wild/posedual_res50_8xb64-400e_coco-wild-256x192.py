@@ -8,6 +8,7 @@ unlabeled_dataset = _base_.unlabeled_dataset
 unlabeled_dataset.ann_file = 'annotations/image_info_unlabeled2017.json'
 unlabeled_dataset.bbox_file = 'person_detection_results/COCO_unlabeled2017_detections_person.json'
 unlabeled_dataset.bbox_score_thr = 0.5
+unlabeled_dataset.min_num_keypoints = 0  # detector boxes: no keypoints to count
 unlabeled_dataset.data_prefix = dict(img='unlabeled2017/')
 train_dataloader = dict(dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
 model = dict(estimator=dict(

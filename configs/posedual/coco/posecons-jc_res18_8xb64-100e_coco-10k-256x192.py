@@ -4,7 +4,6 @@ _base_ = ['./posecons-jc_res18_8xb64-70e_coco-1k-256x192.py']
 labeled_dataset = _base_.labeled_dataset
 labeled_dataset.ann_file = 'semi_anns/person_keypoints_train2017.labeled@first10000.json'
 unlabeled_dataset = _base_.unlabeled_dataset
-unlabeled_dataset.ann_file = 'semi_anns/person_keypoints_train2017.unlabeled@first10000.json'
 train_dataloader = dict(dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
 train_cfg = dict(max_epochs=100)
 param_scheduler = [
