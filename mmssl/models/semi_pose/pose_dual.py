@@ -18,6 +18,7 @@ The model consumes the branch layout of :class:`mmssl.datasets.transforms.PoseMu
 :class:`MultiBranchPoseDataPreprocessor` (mmdet's multi-branch preprocessor); validation
 batches are plain mmpose batches.
 """
+import copy
 from contextlib import nullcontext
 from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -82,6 +83,7 @@ class PoseDual(BaseModel):
             self.add_module(name, MODELS.build(cfg))
         for name in self.net_names:
             self._check_heatmap_estimator(name)
+        self._check_same_heatmap_grid()
         self.predict_on = predict_on  # validated by the setter
         self.sup_weight, self.unsup_weight = sup_weight, unsup_weight
         self.teacher_mode, self.teacher_view = teacher_mode, teacher_view
@@ -123,6 +125,19 @@ class PoseDual(BaseModel):
             raise TypeError(f'{type(self).__name__} needs top-down estimators with a heatmap '
                             f'head (a head with a heatmap codec and loss_module); {name} has '
                             f'{type(head).__name__} with decoder {type(codec).__name__}')
+
+    def _check_same_heatmap_grid(self) -> None:
+        """Teacher heatmaps are warped onto the student's grid and the ensemble averages
+        heatmaps, so both networks must share input size, heatmap size (and stride)."""
+        if self.num_networks < 2:
+            return
+        grids = [(tuple(net.head.decoder.input_size), tuple(net.head.decoder.heatmap_size))
+                 for net in (getattr(self, n) for n in self.net_names)]
+        if grids[0] != grids[1]:
+            raise ValueError(
+                f'{type(self).__name__}: estimator and estimator2 must share the codec grid '
+                f'(input_size, heatmap_size); net1 has {grids[0]}, net2 has {grids[1]}: a '
+                'teacher would be decoded with the other network\'s stride')
 
     def _stride(self, net) -> Tuple[float, float]:
         codec = net.head.decoder
@@ -273,17 +288,41 @@ class PoseDual(BaseModel):
         """Predict with ``predict_on``: one network, or the average of both heatmaps."""
         if self.predict_on != 'ensemble':
             return self._unwrap(getattr(self, self.predict_on)).predict(inputs, data_samples)
-        heatmaps = []
-        for net in self.nets:
+        return self.predict_modes_at_once(inputs, data_samples, ['ensemble'])['ensemble']
+
+    def predict_modes_at_once(self, inputs: torch.Tensor, data_samples: list,
+                              modes: Sequence[str]) -> Dict[str, list]:
+        """Predictions of several modes from one forward pass of each network.
+
+        Each network's heatmaps (flip-tested by its head when its ``test_cfg`` says so) give
+        its own prediction and, averaged, the ensemble's; every mode gets its own copy of the
+        data samples. Used by :class:`~mmssl.engine.loops.MultiModelValLoop`.
+        """
+        unknown = [m for m in modes if m not in self.predict_modes]
+        if unknown:
+            raise ValueError(f'unknown prediction modes {unknown}; {self.predict_modes}')
+        needed = self.net_names if 'ensemble' in modes else [m for m in modes]
+        preds, heatmaps = {}, {}
+        for name in needed:
+            net = self._unwrap(getattr(self, name))
             test_cfg = dict(net.test_cfg, output_heatmaps=True)
             feats = net.extract_feat(inputs)
             if test_cfg.get('flip_test', False):
                 feats = [feats, net.extract_feat(inputs.flip(-1))]
-            _, fields = net.head.predict(feats, data_samples, test_cfg=test_cfg)
-            heatmaps.append(torch.stack([f.heatmaps for f in fields]))
-        first = self.nets[0]
-        preds = first.head.decode(torch.stack(heatmaps).mean(0))
-        return first.add_pred_to_datasample(preds, None, data_samples)
+            preds[name], fields = net.head.predict(feats, data_samples, test_cfg=test_cfg)
+            heatmaps[name] = torch.stack([f.heatmaps for f in fields])
+        out = {}
+        for i, mode in enumerate(modes):
+            samples = data_samples if i == len(modes) - 1 else copy.deepcopy(data_samples)
+            if mode == 'ensemble':
+                first = self.nets[0]
+                mean = torch.stack([heatmaps[n] for n in self.net_names]).mean(0)
+                out[mode] = first.add_pred_to_datasample(first.head.decode(mean), None,
+                                                         samples)
+            else:
+                net = self._unwrap(getattr(self, mode))
+                out[mode] = net.add_pred_to_datasample(preds[mode], None, samples)
+        return out
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self, *args, destination=None, prefix: str = '', keep_vars: bool = False):

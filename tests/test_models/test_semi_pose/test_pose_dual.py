@@ -212,3 +212,57 @@ def test_bad_configurations_are_refused():
                neck=dict(type='GlobalAveragePooling'))
     with pytest.raises(TypeError, match='needs top-down estimators with a heatmap head'):
         PoseDual(reg)
+
+
+def test_estimator2_with_another_heatmap_grid_is_refused():
+    from mmssl.models.semi_pose import PoseDual
+    init_default_scope('mmpose')
+    est = dict(type='TopdownPoseEstimator',
+               backbone=dict(type='ResNet', depth=18, base_channels=8, stem_channels=8),
+               head=dict(type='HeatmapHead', in_channels=64, out_channels=17,
+                         deconv_out_channels=(8, ), deconv_kernel_sizes=(4, ),
+                         decoder=dict(type='MSRAHeatmap', input_size=(64, 64),
+                                      heatmap_size=(4, 4), sigma=1)))
+    other = copy.deepcopy(est)
+    other['head']['deconv_out_channels'] = (8, 8)
+    other['head']['deconv_kernel_sizes'] = (4, 4)
+    other['head']['decoder']['heatmap_size'] = (8, 8)
+    with pytest.raises(ValueError, match=r'net1 has \(\(64, 64\), \(4, 4\)\), net2 has '
+                       r'\(\(64, 64\), \(8, 8\)\)'):
+        PoseDual(est, estimator2=other)
+    PoseDual(est, estimator2=copy.deepcopy(est))  # the same grid is fine
+
+
+@pytest.mark.parametrize('flip_test', [False, True])
+def test_validation_runs_the_data_once_for_all_modes(synthetic_body, tmp_path, flip_test):
+    """One pass of MultiModelValLoop gives the metrics of three separate passes."""
+    cfg = _iter_cfg(load_semi_pose_cfg(DUAL, synthetic_body, tmp_path), 1)
+    cfg.model.estimator.test_cfg = dict(flip_test=flip_test)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    model = runner.model
+    assert not torch.allclose(model.net1.backbone.conv1.weight,
+                              model.net2.backbone.conv1.weight)
+    calls = {'net1': 0, 'net2': 0}
+    handles = [getattr(model, n).backbone.register_forward_hook(
+        lambda *_, n=n: calls.__setitem__(n, calls[n] + 1)) for n in calls]
+    metrics = runner.val_loop.run()
+    for h in handles:
+        h.remove()
+    batches = len(runner.val_loop.dataloader)
+    assert calls == {'net1': batches * (2 if flip_test else 1),
+                     'net2': batches * (2 if flip_test else 1)}
+    reference = {}
+    for mode in ('net1', 'net2', 'ensemble'):  # the old way: one pass per mode
+        model.predict_on = mode
+        evaluator = copy.deepcopy(runner.val_loop.evaluator)
+        for batch in runner.val_loop.dataloader:
+            with torch.no_grad():
+                evaluator.process(data_samples=model.val_step(batch), data_batch=batch)
+        reference.update({f'{mode}/{k}': v for k, v in
+                          evaluator.evaluate(len(runner.val_loop.dataloader.dataset)).items()})
+    model.predict_on = 'ensemble'
+    assert {k: metrics[k] for k in reference} == reference
+    assert metrics['coco/AP'] == metrics['ensemble/coco/AP']
+    assert reference['net1/coco/AP'] != reference['net2/coco/AP'] or \
+        reference['net1/PCK'] != reference['net2/PCK']
