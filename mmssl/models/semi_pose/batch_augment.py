@@ -12,8 +12,25 @@ mmpose's heatmap codecs encode and decode).
 """
 from typing import Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from mmengine.dist import get_rank
+
+
+def step_generator(device, step: int, stream: int = 0) -> torch.Generator:
+    """The random generator of one training step's batch augmentation on this rank.
+
+    Seeded from (the run's seed ``torch.initial_seed()``, the rank, ``step``, ``stream``):
+    mmengine syncs the global seed across ranks by default, so draws from the global RNG
+    would be the same on every rank; these differ per rank, repeat under a fixed seed, and a
+    resumed run draws at step ``s`` what an uninterrupted run draws there.
+    """
+    seq = np.random.SeedSequence([torch.initial_seed() % 2**63, get_rank(), int(step),
+                                  int(stream)])
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(seq.generate_state(1, np.uint64)[0] % 2**63))
+    return generator
 
 
 def sample_hard_affine(batch_size: int, input_size: Tuple[int, int], *,

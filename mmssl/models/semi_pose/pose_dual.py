@@ -33,7 +33,7 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType
 
 from .batch_augment import (apply_to_points, heatmap_argmax, joint_cutout, sample_hard_affine,
-                            sample_joint_cutout, warp_tensor)
+                            sample_joint_cutout, step_generator, warp_tensor)
 
 PREDICT_MODES = ('net1', 'net2', 'ensemble')
 
@@ -217,7 +217,7 @@ class PoseDual(BaseModel):
         students = None
         if self.teacher_branch in inputs and it >= self.unsup_start_iter:
             logs, students = self._consistency_targets(inputs[self.teacher_branch],
-                                                       inputs.get(self.student_branch))
+                                                       inputs.get(self.student_branch), it)
         for i, name in enumerate(self.net_names):
             if self.sup_branch in inputs:
                 terms.append((i, partial(self._supervised_loss, name, inputs[self.sup_branch],
@@ -252,15 +252,19 @@ class PoseDual(BaseModel):
                 net.train(was_training)
         return out
 
-    def _consistency_targets(self, easy: torch.Tensor, student_src: Optional[torch.Tensor]
-                             ) -> Tuple[Dict[str, torch.Tensor],
-                                        List[Tuple[torch.Tensor, torch.Tensor]]]:
+    def _consistency_targets(self, easy: torch.Tensor, student_src: Optional[torch.Tensor],
+                             step: int = 0) -> Tuple[Dict[str, torch.Tensor],
+                                                     List[Tuple[torch.Tensor, torch.Tensor]]]:
         """Teacher pass and, per student network, its hard-view images and the warped
-        teacher heatmaps of the other network (T_{e->h}); logs the teachers' response."""
+        teacher heatmaps of the other network (T_{e->h}); logs the teachers' response.
+        The hard affines and Joint Cutout boxes are drawn from this rank's generator of
+        ``step`` (:func:`step_generator`)."""
         student_src = easy if student_src is None else student_src
         b, _, h, w = easy.shape
+        generator = step_generator(easy.device, step)
         eye = torch.eye(3, device=easy.device).expand(b, 3, 3)
-        affine = (lambda: sample_hard_affine(b, (w, h), device=easy.device, **self.hard_affine)
+        affine = (lambda: sample_hard_affine(b, (w, h), device=easy.device,
+                                             generator=generator, **self.hard_affine)
                   ) if self.hard_affine is not None else (lambda: eye)
         teacher_views = affine() if self.teacher_view == 'same' else None
         teachers = self._teacher_pass(easy, teacher_views)
@@ -278,7 +282,8 @@ class PoseDual(BaseModel):
                 joints = heatmap_argmax(teacher, stride)  # the teacher's joints
                 if teacher_views is not None:  # back to easy-view pixels
                     joints = apply_to_points(torch.linalg.inv(teacher_views), joints)
-                centers, half = sample_joint_cutout(joints, (w, h), **self.joint_cutout_cfg)
+                centers, half = sample_joint_cutout(joints, (w, h), generator=generator,
+                                                    **self.joint_cutout_cfg)
                 x = joint_cutout(x, centers, half)
             students.append((warp_tensor(x, hard), warp_tensor(teacher, to_hard, stride)))
         return logs, students

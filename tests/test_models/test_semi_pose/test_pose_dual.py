@@ -176,6 +176,7 @@ def test_ddp_wraps_each_network_and_keeps_ranks_in_sync(synthetic_body, tmp_path
     train_step syncs gradients: two ranks on different data end with identical weights."""
     cfg = _iter_cfg(load_semi_pose_cfg(DUAL, synthetic_body, tmp_path / 'w'), 3)
     cfg.default_hooks.checkpoint.interval = 10
+    cfg.randomness = dict(seed=1234)  # mmengine's default: one seed for every rank
     cfg_path = str(tmp_path / 'dual.py')
     cfg.dump(cfg_path)
     probe = str(repo_root / 'tests/test_models/test_semi_pose/dist_sync_probe.py')
@@ -194,6 +195,21 @@ def test_ddp_wraps_each_network_and_keeps_ranks_in_sync(synthetic_body, tmp_path
         assert state['iter'] == 3
     assert ranks[0]['checksums'] == ranks[1]['checksums']
     assert ranks[0]['checksums'][0] != ranks[0]['checksums'][1]
+    # the batch-tensor augmentation differs between ranks (one seed synced across ranks)...
+    assert ranks[0]['seed'] == ranks[1]['seed'] == 1234
+    assert ranks[0]['hard_views'][0] != ranks[1]['hard_views'][0]
+    # ... and repeats for the same step: within a run, and in a rerun with the same seed
+    # (this process is rank 0 of a single-process rerun)
+    for state in ranks:
+        assert state['hard_views'][0] == state['hard_views'][1]
+    sys.path.insert(0, str(repo_root / 'tests/test_models/test_semi_pose'))
+    from dist_sync_probe import hard_view_checksums
+    from mmssl.models.semi_pose import PoseDual  # noqa: F401
+    from mmpose.registry import MODELS
+    init_default_scope('mmpose')
+    torch.manual_seed(1234)
+    model = MODELS.build(cfg.model)
+    assert hard_view_checksums(model) == pytest.approx(ranks[0]['hard_views'][0], rel=1e-9)
 
 
 def test_bad_configurations_are_refused():
