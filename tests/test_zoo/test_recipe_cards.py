@@ -165,7 +165,7 @@ def test_zoo_table_rows_come_from_the_metafile(tmp_path):
     subprocess.run(run, check=True, capture_output=True)
     text = (tmp_path / 'configs/m/README.md').read_text()
     assert text.startswith('intro\n') and text.endswith('rest\n') and 'old' not in text
-    assert '| 41.5 | - |' in text and '**D, AP** (evaluator key `coco/AP`)' in text
+    assert '| 41.5 | not measured |' in text and '**D, AP** (evaluator key `coco/AP`)' in text
     assert subprocess.run(run + ['--check'], capture_output=True).returncode == 0
 
 
