@@ -24,7 +24,7 @@ import time
 import torch
 from mmengine.optim import OptimWrapper
 
-DEFAULT_CFG = 'configs/posedual/coco/posedual-jc_res18_8xb64-70e_coco-1k-256x192.py'
+DEFAULT_CFG = 'configs/posedual/coco/posedual-jc_res18_8xb8-70e_coco-1k-256x192.py'
 
 
 def build(config: str, device: str):

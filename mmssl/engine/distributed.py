@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import warnings
 from typing import Dict, Optional
 
 import torch
@@ -111,6 +112,11 @@ def prepare_cpu_distributed(cfg: Config, launcher: str) -> bool:
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     cfg.launcher = launcher
+    if cfg.get('sync_bn'):
+        # torch's SyncBatchNorm runs on accelerators only: per-process BN statistics here
+        warnings.warn(f'sync_bn={cfg.sync_bn!r} is ignored on a CPU-only machine (SyncBatchNorm '
+                      'needs CUDA): each process normalises with its own batch statistics')
+        cfg.sync_bn = None
     return True
 
 

@@ -131,9 +131,9 @@ def _topdown(cfg_path: str, ckpt_path: str, image: str, bboxes=None):
 
 #: full-size model-zoo configs of every regime: (config, network, exported model type)
 ZOO = [
-    ('posedual/coco-wild/posedual_hrnet-w48_8xb32-300e_coco-wild-384x288.py', 'net2',
+    ('posedual/coco-wild/posedual_hrnet-w48_8xb8-300e_coco-wild-384x288.py', 'net2',
      'TopdownPoseEstimator'),
-    ('posedual/coco/posecons-jc_res18_8xb64-70e_coco-1k-256x192.py', 'net1',
+    ('posedual/coco/posecons-jc_res18_8xb8-70e_coco-1k-256x192.py', 'net1',
      'TopdownPoseEstimator'),
     ('adversarial_aug/mpii/adv-aug_hourglass52_stage3-asr-aho_8xb24-200e_mpii-256x256.py',
      'pose', 'TopdownPoseEstimator'),

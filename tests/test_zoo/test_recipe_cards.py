@@ -67,30 +67,33 @@ def test_changed_learning_rate_or_flip_is_caught():
 
 
 def test_changed_schedule_or_batch_is_caught():
-    model = _model('posedual/coco/posedual_res18_8xb64-70e_coco-1k')
+    model = _model('posedual/coco/posedual_res18_8xb8-30e_coco-1k')
     cfg = Config.fromfile(str(REPO_ROOT / model.config))
     card = _card(model, cfg)
-    # 8 GPUs x (32 + 32), 150000 // 256 = 585 steps per epoch, 70 epochs
-    assert card.stages[0].iters_per_epoch == 585
-    assert card.optimizer_steps == 585 * 70
-    assert card.stages[0].lr_steps_iters == [585 * 50, 585 * 60]
+    # 8 GPUs x (4 + 4) = the release's 32 + 32 per step: 150000 // 32 = 4687 steps per epoch
+    assert card.stages[0].iters_per_epoch == 4687
+    assert card.optimizer_steps == 4687 * 30 == model.recipe['optimizer_steps']
+    assert card.stages[0].lr_steps_iters == [4687 * 20, 4687 * 25]
     assert card.stages[0].warmup_iters == 0
+    assert not compare(card, model)
     one_gpu = recipe_card(cfg, model.config, 1, model.recipe['dataset_sizes'])
-    assert one_gpu.optimizer_steps == 4687 * 70
-    cfg.train_dataloader.batch_size = cfg.train_dataloader.sampler.batch_size = 8
-    diff = compare(_card(model, cfg), model)
-    assert 'batch' not in diff  # 8 GPUs x (4 + 4) = the release's 32 + 32 per step
-    assert 'optimizer_steps' in diff  # but 70 epochs, not the release's 30
+    assert one_gpu.optimizer_steps == 37500 * 30  # 4 + 4 on one GPU: 8x the steps
+    cfg.train_dataloader.batch_size = cfg.train_dataloader.sampler.batch_size = 64
+    diff = compare(_card(model, cfg), model)  # 8 GPUs x (32 + 32): the old config
+    assert diff['batch'] == ([256, 256], [32, 32])
+    assert diff['optimizer_steps'] == (585 * 30, 140610)
 
 
 def test_warmup_longer_than_the_run_is_a_problem():
-    model = _model('posedual/coco/supervised_res18_8xb32-70e_coco-1k')
+    model = _model('posedual/coco/posedual_res18_8xb8-30e_coco-1k')
     cfg = Config.fromfile(str(REPO_ROOT / model.config))
-    cfg.param_scheduler = [dict(type='LinearLR', begin=0, end=500, start_factor=1e-3,
-                                by_epoch=False)] + list(cfg.param_scheduler)
-    card = _card(model, cfg)  # 8 GPUs x 32 on 1000 persons: 4 steps per epoch x 70
-    assert card.optimizer_steps == 280
-    assert any('warm-up (500 iterations) is not shorter than the run (280' in p
+    cfg.train_cfg.max_epochs = 10
+    cfg.param_scheduler = [
+        dict(type='LinearLR', begin=0, end=500, start_factor=1e-3, by_epoch=False),
+        dict(type='MultiStepLR', begin=0, end=10, milestones=[8], by_epoch=True)]
+    card = recipe_card(cfg, model.config, 8, dict(labeled=1000, unlabeled=1000))
+    assert card.optimizer_steps == 31 * 10  # 1000 // 32 steps per epoch
+    assert any('warm-up (500 iterations) is not shorter than the run (310' in p
                for p in card.problems)
 
 
@@ -125,21 +128,24 @@ def test_self_training_card_lists_every_train_stage():
 
 
 def test_print_recipe_tool(tmp_path):
-    rel = 'configs/posedual/coco/posedual_res18_8xb64-70e_coco-1k-256x192.py'
-    out = subprocess.run([sys.executable, str(REPO_ROOT / 'tools/analysis/print_recipe.py'),
-                          str(REPO_ROOT / rel)], capture_output=True, text=True, check=True,
-                         cwd=str(REPO_ROOT)).stdout
-    for text in ('8 x 32:32 (labeled:unlabeled) = 512 per optimizer step',
-                 'iterations / epoch   585', 'iterations in total  40950',
-                 'lr steps at          [29250, 35100] iterations',
-                 'flip test    False', 'save_best    ensemble/coco/AP (greater)',
-                 'deviation    optimizer_steps: config 40950 vs recipe 140610'):
+    tool = str(REPO_ROOT / 'tools/analysis/print_recipe.py')
+    rel = 'configs/posedual/coco/posedual_res18_8xb8-30e_coco-1k-256x192.py'
+    out = subprocess.run([sys.executable, tool, str(REPO_ROOT / rel)], capture_output=True,
+                         text=True, check=True, cwd=str(REPO_ROOT)).stdout
+    for text in ('8 x 4:4 (labeled:unlabeled) = 64 per optimizer step',
+                 'iterations / epoch   4687', 'iterations in total  140610',
+                 'lr steps at          [93740, 117175] iterations', 'warm-up              0',
+                 'flip test    False', 'save_best    ensemble/coco/AP (greater)'):
         assert text in out, f'{text!r} not in:\n{out}'
-    out = subprocess.run([sys.executable, str(REPO_ROOT / 'tools/analysis/print_recipe.py'),
-                          str(REPO_ROOT / rel), '--gpus', '1', '--dataset-sizes',
-                          'labeled=1000', 'unlabeled=257252'], capture_output=True, text=True,
-                         check=True, cwd=str(REPO_ROOT)).stdout
-    assert 'iterations / epoch   8039' in out and '(--auto-scale-lr: 0.000125)' in out
+    assert 'deviation' not in out
+    out = subprocess.run([sys.executable, tool, str(REPO_ROOT / rel), '--gpus', '1',
+                          '--dataset-sizes', 'labeled=1000', 'unlabeled=257252'],
+                         capture_output=True, text=True, check=True, cwd=str(REPO_ROOT)).stdout
+    assert 'iterations / epoch   64313' in out and '(--auto-scale-lr: 0.000125)' in out
+    rel = 'configs/adversarial_aug/mpii/adv-aug_hourglass52_stage1-pose_8xb24-10e_mpii-256x256.py'
+    out = subprocess.run([sys.executable, tool, str(REPO_ROOT / rel)], capture_output=True,
+                         text=True, check=True, cwd=str(REPO_ROOT)).stdout
+    assert 'deviation    optimizer_steps: config 1150 vs recipe 9260' in out
 
 
 def test_zoo_tables_in_sync():

@@ -2,18 +2,19 @@
 # labeled, AIC train images unlabeled (their GT person boxes, keypoints dropped; AIC's 14
 # keypoints are irrelevant: the unlabeled samples carry MPII's 16-keypoint metainfo), 256x256
 # input, evaluation PCKh@0.5 on MPII val. Child configs set the estimator's backbone.
-_base_ = ['../coco/posedual_res18_8xb64-70e_coco-1k-256x192.py']
+_base_ = ['../coco/posedual_res18_8xb8-30e_coco-1k-256x192.py']
 codec = dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64), sigma=2)
 mpii_meta = dict(from_file='configs/_base_/datasets/mpii.py')
 labeled_dataset = _base_.labeled_dataset
 labeled_dataset.update(type='MpiiDataset', data_root='data/mpii/',
                        ann_file='annotations/mpii_train.json',
                        data_prefix=dict(img='images/'))
-labeled_dataset.pipeline = [  # mmpose's MPII pipeline, packed into the 'sup' branch
+labeled_dataset.pipeline = [  # the MPII crop, packed into the 'sup' branch
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0),
+    dict(type='ClippedNormalBBoxTransform', scale_sigma=0.25, scale_range=(0.75, 1.25),
+         rotate_sigma=30., rotate_limit=60., rotate_prob=0.6),  # the release's labeled aug
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PoseMultiBranch', branch_field=_base_.branches,

@@ -1,6 +1,6 @@
-# PoseDual, ResNet-18, COCO 5K labeled (seed 000, paper: 54.8 AP).
+# PoseCons (one network, its own teacher, easy/hard views), ResNet-18, COCO 5K labeled (seed 000, paper: 50.5 AP).
 # Same as the 1K config with the 5000-instance split and the 100-epoch schedule [70, 90].
-_base_ = ['./posedual_res18_8xb64-70e_coco-1k-256x192.py']
+_base_ = ['./posecons_res18_8xb8-30e_coco-1k-256x192.py']
 labeled_dataset = _base_.labeled_dataset
 labeled_dataset.ann_file = 'semi_anns/person_keypoints_train2017.labeled@first5000.json'
 unlabeled_dataset = _base_.unlabeled_dataset

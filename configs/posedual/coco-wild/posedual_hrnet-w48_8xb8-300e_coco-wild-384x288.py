@@ -1,14 +1,13 @@
 # PoseDual, HRNet-W48 at 384x288 (heatmap 96x72, sigma 3): COCO train2017 labeled + COCO
 # unlabeled2017 with person detector boxes (seed 000, paper: 77.2 -> 79.2 AP on val2017).
-_base_ = ['./posedual_res50_8xb64-400e_coco-wild-256x192.py']
+_base_ = ['./posedual_res50_8xb8-400e_coco-wild-256x192.py']
 codec = dict(type='MSRAHeatmap', input_size=(288, 384), heatmap_size=(72, 96), sigma=3)
 labeled_dataset = _base_.labeled_dataset
-labeled_dataset.pipeline[5].input_size = codec['input_size']  # TopdownAffine
-labeled_dataset.pipeline[6].encoder = codec  # GenerateTarget
+labeled_dataset.pipeline[4].input_size = codec['input_size']  # TopdownAffine
+labeled_dataset.pipeline[5].encoder = codec  # GenerateTarget
 unlabeled_dataset = _base_.unlabeled_dataset
 unlabeled_dataset.pipeline[4].input_size = codec['input_size']  # TopdownAffineWithMatrix
-train_dataloader = dict(batch_size=32, sampler=dict(batch_size=32),
-                        dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
+train_dataloader = dict(dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
 val_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),

@@ -1,6 +1,6 @@
-# PoseDual, ResNet-18, COCO 10K labeled (seed 000, paper: 58.7 AP).
+# PoseCons (one network, its own teacher, easy/hard views), ResNet-18, COCO 10K labeled (seed 000, paper: 55.4 AP).
 # Same as the 1K config with the 10000-instance split and the 100-epoch schedule [70, 90].
-_base_ = ['./posedual_res18_8xb64-70e_coco-1k-256x192.py']
+_base_ = ['./posecons_res18_8xb8-30e_coco-1k-256x192.py']
 labeled_dataset = _base_.labeled_dataset
 labeled_dataset.ann_file = 'semi_anns/person_keypoints_train2017.labeled@first10000.json'
 unlabeled_dataset = _base_.unlabeled_dataset

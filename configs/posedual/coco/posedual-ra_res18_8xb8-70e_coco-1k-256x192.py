@@ -13,3 +13,8 @@ unlabeled_dataset.pipeline = _base_.easy_view + [
                         dict(type='PackSemiPoseInputs')])
 ]
 train_dataloader = dict(dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
+# the release's COCO-1K +JC / +RandAug files: 70 epochs [50, 60]
+train_cfg = dict(max_epochs=70)
+param_scheduler = [
+    dict(type='MultiStepLR', begin=0, end=70, milestones=[50, 60], gamma=0.1, by_epoch=True)
+]
