@@ -86,8 +86,23 @@ def test_split1_and_split2(tmp_path):
     present = {c for cats in per_img.values() for c in cats}
     assert all(counts[c] >= min(3, sum(x.count(c) for x in per_img.values()))
                for c in minority_ids & present)
-    # images outside the few-shot set keep only majority annotations
-    assert sum(c not in minority_ids for c in kept) > 0
+    # a labeled image either is a few-shot image and keeps all its annotations, or is from
+    # the random subset and keeps exactly its majority annotations (minority ones removed)
+    kept_per_img = {}
+    for a in labeled['annotations']:
+        kept_per_img.setdefault(a['image_id'], []).append(a['category_id'])
+    few_shot, stripped = 0, 0
+    for img_id in lab_ids:
+        orig = sorted(per_img.get(img_id, []))
+        mine = sorted(kept_per_img.get(img_id, []))
+        majority_only = sorted(c for c in orig if c not in minority_ids)
+        if any(c in minority_ids for c in mine):
+            assert mine == orig, f'few-shot image {img_id} lost annotations'
+            few_shot += 1
+        else:
+            assert mine == majority_only, f'image {img_id} kept {mine}, not {majority_only}'
+            stripped += mine != orig
+    assert few_shot > 0 and stripped > 0  # both kinds occur in this split
     with pytest.raises(ValueError, match='lacks the VOC classes'):
         split_tool.minority_classes_for_split(dict(coco, categories=coco['categories'][20:]), 1)
 
