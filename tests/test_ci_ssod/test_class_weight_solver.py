@@ -77,6 +77,41 @@ def test_weights_stay_in_clamps(seed):
         assert (w > 0).all() and w.sum().item() == pytest.approx(5.0, rel=1e-5)
 
 
+def test_learnable_weights_keep_budget_and_bounds_exactly():
+    """The GbR weights of the learnable solver: sum n + 1, foreground in [1/3, 5],
+    background in [1/3, 1], also where softmax weights break the bounds (clamping them, as
+    before, gave a background above 1 or a sum off the budget)."""
+    from mmssl.models.detectors.class_weight_solver import project_to_budget
+    learn = LearnableClassWeights(5)
+    for logits, clamp_broke in [([3., -4., 0., 0., 2.], True),    # fg above 5, bg above 1
+                                ([-6., -6., -6., -6., 4.], True),  # fg below 1/3, bg 4.9
+                                ([0.1, 0., -0.1, 0.05, -0.3], False)]:  # already feasible
+        learn.logits.copy_(torch.tensor(logits))
+        soft = learn.weights()
+        clamped = torch.cat([soft[:-1].clamp(1 / 3, 5), soft[-1:].clamp(1 / 3, 5)])
+        broke = bool(clamped[-1] > 1 + 1e-6) or abs(float(clamped.sum()) - 5) > 1e-4
+        assert broke == clamp_broke
+        w = learn.constrained_weights()
+        assert float(w.sum()) == pytest.approx(5.0, abs=1e-5)
+        assert (w[:-1] >= 1 / 3 - 1e-6).all() and (w[:-1] <= 5 + 1e-6).all()
+        assert 1 / 3 - 1e-6 <= float(w[-1]) <= 1 + 1e-6
+        if not clamp_broke:
+            assert torch.allclose(w, soft, atol=1e-6)  # feasible weights are kept
+    # the projection is the closest feasible point: no feasible neighbour is closer
+    gen = torch.Generator().manual_seed(0)
+    w0 = torch.tensor([6., 0.1, 0.2, 0.3, 1.9], dtype=torch.float64)
+    lo = torch.full_like(w0, 1 / 3)
+    hi = torch.tensor([5., 5., 5., 5., 1.], dtype=torch.float64)
+    p = project_to_budget(w0, lo, hi)
+    for _ in range(200):
+        step = torch.randn(5, generator=gen, dtype=torch.float64)
+        q = (p + 0.05 * (step - step.mean())).clamp(lo, hi)
+        if abs(float(q.sum()) - 8.5) < 1e-9 and bool((q >= lo).all() and (q <= hi).all()):
+            assert (q - w0).norm() >= (p - w0).norm() - 1e-9
+    with pytest.raises(ValueError, match='cannot hold the weight budget'):
+        project_to_budget(torch.full((3, ), 9.), torch.zeros(3), torch.ones(3))
+
+
 def test_learnable_variant_mimics_jacobi_target():
     matrix = _matrix([20, 15, 10, 8, 40], seed=1, bg_boost=0.5)
     learn = LearnableClassWeights(5, lr=0.5, momentum=0.9)

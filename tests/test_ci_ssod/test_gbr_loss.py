@@ -146,3 +146,21 @@ def test_logged_gradients_use_the_applied_weights():
             with loss.branch('unsup'):
                 out = loss(logits, labels)
             assert out.item() == pytest.approx(F.cross_entropy(logits, labels).item(), rel=1e-6)
+
+
+def test_learnable_solver_weights_keep_the_budget_and_bounds():
+    """After every step the loss's class weights sum to n + 1 with the foreground in
+    [1/3, 5] and the background in [1/3, 1], also on steps where the softmax weights do not."""
+    loss = GbRCrossEntropyLoss(3, warmup_iters=0, solver='learnable', learnable_lr=20.0,
+                               learnable_momentum=0.0)
+    infeasible = 0
+    for i in range(40):
+        _train_steps(loss, 1, seed=i)
+        soft = loss.learnable.weights()
+        infeasible += bool((soft[:-1] < 1 / 3).any() or (soft[:-1] > 5).any() or
+                           soft[-1] > 1 or soft[-1] < 1 / 3)
+        w = loss.class_weights
+        assert float(w.sum()) == pytest.approx(4.0, abs=1e-5)
+        assert (w[:-1] >= 1 / 3 - 1e-6).all() and (w[:-1] <= 5 + 1e-6).all()
+        assert 1 / 3 - 1e-6 <= float(w[-1]) <= 1 + 1e-6
+    assert infeasible > 0  # the projection was needed on some steps

@@ -14,7 +14,9 @@ Two solvers, as in the seed and the authors' release:
 * :class:`LearnableClassWeights` - the learnable variant: parameters ``a`` with
   ``w = (n + 1) * softmax(a)`` (so ``w > 0`` always), trained by gradient descent with
   momentum on the mean squared error between ``a`` and the log of the Jacobi target. The
-  seed reports both reach the same AP on COCO (26.5).
+  weights GbR applies are these projected onto the constraints (:func:`project_to_budget`:
+  sum ``n + 1``, foreground in ``[min_weight, max_weight]``, background in
+  ``[min_weight, max_bg_weight]``). The seed reports both reach the same AP on COCO (26.5).
 
 :func:`solve_balance_direct` solves the equations exactly (null space of ``G^T``) and is used
 to check the iterative solvers.
@@ -120,6 +122,32 @@ def solve_balance_direct(matrix: Tensor) -> Tensor:
     return (null / null.sum() * matrix.size(0)).to(matrix.dtype)
 
 
+def project_to_budget(weights: Tensor, lower: Tensor, upper: Tensor,
+                      iters: int = 60) -> Tensor:
+    """The closest weights (Euclidean) with ``lower <= w <= upper`` and ``sum(w) =
+    sum(weights)``: ``clip(weights - tau, lower, upper)`` with the shift ``tau`` found by
+    bisection (the clipped sum falls monotonically in ``tau``). Clamping alone would break
+    the budget ``sum(w) = n + 1`` the balance equations are solved under.
+
+    Raises:
+        ValueError: when the bounds cannot hold the budget.
+    """
+    budget = weights.sum()
+    if bool(lower.sum() > budget) or bool(upper.sum() < budget):
+        raise ValueError(f'bounds [{float(lower.sum()):g}, {float(upper.sum()):g}] cannot '
+                         f'hold the weight budget {float(budget):g}')
+    lo = (weights - upper).min()  # shifts at which every weight is on a bound
+    hi = (weights - lower).max()
+    for _ in range(iters):
+        tau = (lo + hi) / 2
+        if (weights - tau).clamp(lower, upper).sum() > budget:
+            lo = tau
+        else:
+            hi = tau
+    out = (weights - (lo + hi) / 2).clamp(lower, upper)
+    return out * (budget / out.sum())  # remove the last bisection error (~1e-16 relative)
+
+
 class LearnableClassWeights(nn.Module):
     """Class weights ``w = (n + 1) * softmax(a)`` learned to mimic the Jacobi update.
 
@@ -158,6 +186,15 @@ class LearnableClassWeights(nn.Module):
     def weights(self) -> Tensor:
         """Current weights ``(n + 1) * softmax(a)``, positive and summing to n + 1."""
         return self.logits.softmax(dim=0) * self.logits.numel()
+
+    def constrained_weights(self) -> Tensor:
+        """:meth:`weights` projected onto the spec's constraints: sum n + 1, foreground in
+        ``[min_weight, max_weight]``, background (last) in ``[min_weight, max_bg_weight]``."""
+        weights = self.weights()
+        lower = torch.full_like(weights, self.clamps['min_weight'])
+        upper = torch.full_like(weights, self.clamps['max_weight'])
+        upper[-1] = self.clamps['max_bg_weight']
+        return project_to_budget(weights, lower, upper)
 
     def step(self, matrix: Tensor, weights: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """One optimisation step of ``a`` towards the Jacobi target.

@@ -245,8 +245,7 @@ class GbRCrossEntropyLoss(nn.Module):
         else:
             loss, _ = self.learnable.step(matrix)
             self.last_solver_loss = loss
-            self.class_weights.copy_(self.learnable.weights().clamp(
-                self.clamps['min_weight'], self.clamps['max_weight']))
+            self.class_weights.copy_(self.learnable.constrained_weights())
         return True
 
     # --------------------------------------------------------------- logging
