@@ -80,3 +80,17 @@ def test_getattr_stand_in_refuses_anything_but_history_buffer():
     buf.seek(0)
     with pytest.raises((pickle.UnpicklingError, RuntimeError), match='getattr'):
         torch.load(buf, weights_only=True)
+
+
+def test_empty_numpy_arrays_load_after_a_self_training_job(tmp_path):
+    """Checkpoints holding empty numpy arrays (face datasets' empty skeleton colours) load
+    with weights_only=True, also after a self-training stage resumed inside the process (a
+    scoped torch.serialization.safe_globals([bytes]) used to drop mmssl's global allowance
+    of bytes on exit)."""
+    import numpy as np
+    from mmssl.compat import install_safe_checkpoint_loading
+    install_safe_checkpoint_loading()
+    path = tmp_path / 'meta.pth'
+    torch.save({'skeleton_link_colors': np.zeros((0, 3))}, path)
+    assert torch.load(path, weights_only=True)['skeleton_link_colors'].shape == (0, 3)
+    assert bytes in torch.serialization.get_safe_globals()

@@ -53,8 +53,7 @@ from . import self_training_configs as sc
 from .self_training_checks import check_inputs, parse_settings, unlabeled_dataset_cfg
 from .self_training_plan import Stage, build_plan, final_train_stage
 from .self_training_state import SelfTrainingState, atomic_torch_save
-from .self_training_utils import (config_digest, copy_final_model, init_distributed,
-                                  resume_safe_globals)
+from .self_training_utils import config_digest, copy_final_model, init_distributed
 from .stage_timer_hook import StageTimerHook
 
 WEIGHTS_FILE = 'stage_weights.pth'
@@ -219,8 +218,7 @@ class SelfTrainingRunner:
                 train_cfg=dict(cfg.train_cfg),
                 head={k: head[k] for k in ('pseudo_loss_weight', 'shrink_branch', 'shrink_p')
                       if k in head})
-            with resume_safe_globals(bool(cfg.resume)):
-                runner.train()
+            runner.train()  # resume loads with mmssl.compat's allowlist (bytes included)
             t3 = time.perf_counter()
             record['num_train_samples'] = len(runner.train_dataloader.dataset)
             model = runner.model.module if is_model_wrapper(runner.model) else runner.model

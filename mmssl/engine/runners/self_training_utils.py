@@ -1,5 +1,4 @@
 """Small helpers of the self-training runner (distributed set-up, hashing, checkpoints)."""
-import contextlib
 import hashlib
 import json
 import os
@@ -7,7 +6,6 @@ import os.path as osp
 import shutil
 from typing import Dict, List
 
-import torch
 from mmengine.config import Config
 from mmengine.dist import is_distributed
 
@@ -34,20 +32,6 @@ def config_digest(cfg: Config) -> str:
     data = {k: v for k, v in cfg.to_dict().items()
             if k not in ('work_dir', 'launcher', 'resume', 'load_from', 'model_wrapper_cfg')}
     return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def resume_safe_globals(resuming: bool):
-    """Allow ``bytes`` while resuming a stage from an mmengine checkpoint.
-
-    mmpose face datasets have no skeleton, and numpy pickles their empty
-    ``skeleton_link_colors`` array (part of ``dataset_meta`` in every checkpoint) through
-    ``builtins.bytes``, which ``torch.load(weights_only=True)`` refuses. ``bytes`` cannot run
-    code; the allowance is scoped to the resume.
-    """
-    safe = getattr(torch.serialization, 'safe_globals', None)
-    if not resuming or safe is None:
-        return contextlib.nullcontext()
-    return safe([bytes])
 
 
 def copy_final_model(work_dir: str, records: Dict[str, dict], stages: List[Stage]) -> str:
