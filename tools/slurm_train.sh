@@ -1,34 +1,6 @@
 #!/usr/bin/env bash
 # Usage: [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] \
 #        bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args...]
-# One task per GPU (GPUS tasks in all, GPUS_PER_NODE per node). On a CPU-only partition set
-# GRES= (empty: no --gres request); each task then joins a gloo group. PORT (or MASTER_PORT)
-# sets the rendezvous port (default 29500), PYTHON the interpreter (default: .venv's).
-set -x
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-WORK_DIR=$4
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-GRES=${GRES-gpu:${GPUS_PER_NODE}}
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-if [ -z "${PYTHON:-}" ]; then
-  PYTHON=python
-  [ -x "$ROOT/.venv/bin/python" ] && [ -z "${VIRTUAL_ENV:-}" ] && PYTHON="$ROOT/.venv/bin/python"
-fi
-export MASTER_PORT=${PORT:-${MASTER_PORT:-29500}}
-
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
-srun -p "$PARTITION" \
-    --job-name="$JOB_NAME" \
-    ${GRES:+--gres=${GRES}} \
-    --ntasks=${GPUS} \
-    --ntasks-per-node=${GPUS_PER_NODE} \
-    --cpus-per-task=${CPUS_PER_TASK} \
-    --kill-on-bad-exit=1 \
-    ${SRUN_ARGS} \
-    "$PYTHON" -u "$ROOT/tools/train.py" "$CONFIG" --work-dir="$WORK_DIR" --launcher="slurm" \
-    "${@:5}"
+# One task per GPU; GRES=, PORT, PYTHON as in tools/slurm_launch.sh.
+exec bash "$(dirname "$0")/slurm_launch.sh" "$1" "$2" train.py "$3" --work-dir="$4" \
+    --launcher=slurm "${@:5}"

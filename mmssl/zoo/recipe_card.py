@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
+from mmssl.utils import walk_config
 
 #: scheduler types that only ramp the learning rate up at the start of a run
 WARMUP_TYPES = ('LinearLR', 'QuadraticWarmupLR', 'LinearParamScheduler')
@@ -93,16 +94,6 @@ def _fmt(value) -> str:
 
 def _fmt_lr(lrs: Dict[str, float]) -> str:
     return ', '.join(f'{k}={v:g}' if k else f'{v:g}' for k, v in lrs.items()) or '-'
-
-
-def _walk(node, fn) -> None:
-    if isinstance(node, dict):
-        fn(node)
-        for value in node.values():
-            _walk(value, fn)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _walk(value, fn)
 
 
 def _type(node: dict) -> str:
@@ -263,9 +254,10 @@ def _model_facts(cfg: Config):
         test_cfg = node.get('test_cfg')
         if isinstance(test_cfg, dict) and 'flip_test' in test_cfg:
             flip.append(bool(test_cfg['flip_test']))
-    _walk(cfg.model, visit)
+    walk_config(cfg.model, visit)
     if not codec:
-        _walk(cfg.model, lambda n: codec.update(n) if 'input_size' in n and not codec else None)
+        walk_config(cfg.model,
+                    lambda n: codec.update(n) if 'input_size' in n and not codec else None)
     flip_test = flip[-1] if flip else (False if cfg.get('default_scope') == 'mmpose' else None)
     return (tuple(codec['input_size']) if codec.get('input_size') else None,
             tuple(codec['heatmap_size']) if codec.get('heatmap_size') else None, flip_test)

@@ -12,10 +12,11 @@ import json
 import os.path as osp
 import re
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
+from mmssl.utils import walk_config as walk
 from mmssl_testing import FIXTURES, REPO_ROOT
 
 CONFIG_ROOT = REPO_ROOT / 'configs'
@@ -48,17 +49,6 @@ DETECTIONS = 'coco/test_coco_det_AP_H_56.json'
 TRAIN_SAMPLES = 4  # samples per training dataset: an epoch is a couple of iterations
 EVAL_SAMPLES = 4
 SHORT_ITERS = 2
-
-
-def walk(node, fn: Callable[[dict], None]) -> None:
-    """Apply ``fn`` to every dict in a config tree (depth first)."""
-    if isinstance(node, dict):
-        fn(node)
-        for value in node.values():
-            walk(value, fn)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            walk(value, fn)
 
 
 def type_name(node: dict) -> str:

@@ -9,19 +9,11 @@ pipelines and the MPJPE evaluators stay the config's own.
 """
 import os.path as osp
 
+from mmssl.utils import walk_config
+
 INPUT = (64, 64)
 HEATMAP = (8, 8)
 STAGES = 3
-
-
-def _walk(node, fn):
-    if isinstance(node, dict):
-        fn(node)
-        for value in node.values():
-            _walk(value, fn)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _walk(value, fn)
 
 
 def smoke_overrides(cfg, tmp_dir) -> None:
@@ -49,4 +41,4 @@ def smoke_overrides(cfg, tmp_dir) -> None:
 
     for key in ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'codec'):
         if cfg.get(key):
-            _walk(cfg[key], fix)
+            walk_config(cfg[key], fix)

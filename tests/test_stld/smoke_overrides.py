@@ -25,6 +25,8 @@ import json
 import os
 from pathlib import Path
 
+from mmssl.utils import walk_config
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(os.environ.get('MMSSL_FIXTURES', REPO_ROOT.parent / 'shared' / 'fixtures'))
 
@@ -43,16 +45,6 @@ INPUT = (64, 64)
 HEATMAP = (16, 16)
 #: 19 of the 68 300W points standing in for AFLW's 19 landmarks (smoke data only)
 AFLW_FROM_300W = [17, 19, 21, 22, 24, 26, 36, 39, 42, 45, 31, 33, 35, 48, 51, 54, 57, 8, 30]
-
-
-def _walk(node, fn):
-    if isinstance(node, dict):
-        fn(node)
-        for value in node.values():
-            _walk(value, fn)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _walk(value, fn)
 
 
 def _shrink_sizes(node: dict) -> None:
@@ -141,6 +133,6 @@ def smoke_overrides(cfg, tmp_dir) -> None:
               relabel_last_round=False, pseudo_gt_ann_file=None,
               unlabeled_dataloader=dict(batch_size=2, num_workers=0))
     for key in list(cfg.keys()):
-        _walk(cfg[key], _shrink_sizes)
+        walk_config(cfg[key], _shrink_sizes)
     _tiny_model(cfg.model)
     cfg.train_cfg.max_epochs = 1  # the loop's validation interval and schedulers stay
