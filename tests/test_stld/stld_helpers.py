@@ -51,8 +51,8 @@ def tiny_cfg(data: dict, work_dir: Path, head: str = 'hm', num_rounds: int = 2,
         'stld_smoke_overrides', Path(__file__).with_name('smoke_overrides.py'))
     overrides = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(overrides)
-    _shrink_sizes, _tiny_model, _walk = (overrides._shrink_sizes, overrides._tiny_model,
-                                         overrides._walk)
+    from mmssl.utils import walk_config as _walk
+    _shrink_sizes, _tiny_model = overrides._shrink_sizes, overrides._tiny_model
     cfg = Config.fromfile(str(HM_CONFIG if head == 'hm' else TF_CONFIG))
     cfg.work_dir = str(work_dir)
     _walk(cfg.model, _no_pretrained)
