@@ -72,7 +72,7 @@ def named_metric_keys(cfg: Config) -> Dict[str, str]:
             keys[key] = 'default_hooks.checkpoint.save_best'
 
     def monitor(node):
-        if node.get('monitor') and 'LR' in str(node.get('type', '')) + 'LR':
+        if node.get('monitor'):  # ReduceOnPlateauLR and its kind
             keys[node['monitor']] = f'param_scheduler {node.get("type")}.monitor'
     walk(cfg.get('param_scheduler'), monitor)
     return keys

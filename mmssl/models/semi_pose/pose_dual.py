@@ -306,7 +306,7 @@ class PoseDual(BaseModel):
         unknown = [m for m in modes if m not in self.predict_modes]
         if unknown:
             raise ValueError(f'unknown prediction modes {unknown}; {self.predict_modes}')
-        needed = self.net_names if 'ensemble' in modes else [m for m in modes]
+        needed = self.net_names if 'ensemble' in modes else list(modes)
         preds, heatmaps = {}, {}
         for name in needed:
             net = self._unwrap(getattr(self, name))
