@@ -6,6 +6,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from mmssl.engine.distributed import finish_distributed
 from mmssl.engine.hooks.ci_ssod_crs_hook import CrSRefreshHook
 from mmssl.models.detectors import ClassWiseThresholds, GbRCrossEntropyLoss
 
@@ -56,7 +57,7 @@ def _worker(rank, tmp):
     hook._gather()
     out['store'] = sorted(hook.store)
     torch.save(out, osp.join(tmp, f'rank{rank}.pth'))
-    dist.destroy_process_group()
+    finish_distributed()
 
 
 def test_all_reduce_matches_single_process(tmp_path):

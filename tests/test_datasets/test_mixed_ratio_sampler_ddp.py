@@ -28,7 +28,8 @@ def _worker(rank, world_size, port, out):
         if rank == 0:
             out.put(torch.stack(gathered).tolist())
     finally:
-        dist.destroy_process_group()
+        from mmssl.engine.distributed import finish_distributed
+        finish_distributed()  # barrier first: no rank tears gloo down while its peer talks
 
 
 def test_ranks_draw_disjoint_labeled_samples_in_ddp():

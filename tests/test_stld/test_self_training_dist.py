@@ -26,8 +26,9 @@ def _worker(rank: int, world: int, port: int, cfg_path: str) -> None:
     from mmssl.engine.runners import SelfTrainingRunner
     cfg = Config.fromfile(cfg_path)
     cfg.launcher = 'pytorch'
+    from mmssl.engine.distributed import finish_distributed
     SelfTrainingRunner(cfg).train()
-    torch.distributed.destroy_process_group()
+    finish_distributed()
 
 
 def test_two_process_run_labels_every_unlabeled_image_once(tmp_path):
