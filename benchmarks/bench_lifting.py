@@ -16,8 +16,9 @@ from typing import Callable, Dict, List
 import numpy as np
 import torch
 
-from mmssl.datasets.synthetic_pose3d import H36M_PARENTS, sample_poses3d, world_to_camera
-from mmssl.models.lifting import PPCAMixtureLifter, PosePrior, fit_pose_prior, lift_reference
+from mmssl.datasets.synthetic_pose3d import H36M_PARENTS, sample_poses3d
+from mmssl.models.lifting import (PPCAMixtureLifter, PosePrior, fit_pose_prior, lift_reference,
+                                  project_held_out)
 
 
 def _timeit(fn: Callable[[], object], min_time: float, sync: Callable[[], None]) -> float:
@@ -36,9 +37,8 @@ def _timeit(fn: Callable[[], object], min_time: float, sync: Callable[[], None])
 
 def make_inputs(num: int, seed: int) -> np.ndarray:
     """Orthographic image landmarks ``(num, 17, 2)`` of held-out poses at random headings."""
-    rng = np.random.default_rng(seed)
-    cam = world_to_camera(sample_poses3d(num, seed=seed), rng.uniform(0, 2 * np.pi, num))
-    return np.stack([cam[..., 0], -cam[..., 2]], -1) * 0.2 + 200.
+    return project_held_out(sample_poses3d(num, seed=seed), seed=seed, scale=0.2,
+                            offset=200.)[1]
 
 
 def run(args: argparse.Namespace) -> List[Dict[str, float]]:

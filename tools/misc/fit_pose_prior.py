@@ -10,20 +10,19 @@ Examples::
 
 The model file format is documented in :mod:`mmssl.models.lifting.pose_prior` (``.npz`` with
 named arrays and ``format_version``); it is written atomically. ``--eval-poses`` projects the
-held-out poses orthographically after random rotations about the vertical axis, lifts them
-with :class:`~mmssl.models.lifting.PPCAMixtureLifter` and prints MPJPE and PA-MPJPE (mm,
-mmpose's ``keypoint_mpjpe``).
+held-out poses orthographically after random rotations about the vertical axis
+(:func:`mmssl.models.lifting.project_held_out`, the projection the tests use), optionally adds
+2D noise (``--eval-noise``), lifts them with :class:`~mmssl.models.lifting.PPCAMixtureLifter`
+(``--ridge``, ``--noise-2d``) and prints MPJPE and PA-MPJPE (mm, mmpose's ``keypoint_mpjpe``).
 """
 import argparse
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
 import numpy as np
-import torch
 
 from mmssl.datasets.synthetic_pose3d import H36M_JOINT_NAMES, H36M_PARENTS
-from mmssl.models.lifting import (PosePrior, PPCAMixtureLifter, fit_pose_prior,
-                                  model_frame_matrix)
+from mmssl.models.lifting import RIDGE_MODES, PosePrior, evaluate_lifting, fit_pose_prior
 
 
 def load_poses(path: str, key: Optional[str] = None) -> np.ndarray:
@@ -43,38 +42,6 @@ def load_poses(path: str, key: Optional[str] = None) -> np.ndarray:
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise ValueError(f'{path}: poses must have shape (N, L, 3), got {arr.shape}')
     return arr.astype(np.float64)
-
-
-def evaluate_lifting(prior: PosePrior, poses: np.ndarray, up_axis: str = 'z', seed: int = 0,
-                     plot: Optional[str] = None, **lifter_kwargs) -> Dict[str, float]:
-    """Project held-out poses at random headings, lift them and measure the 3D error (mm).
-
-    Returns:
-        dict: ``mpjpe`` and ``pa_mpjpe`` (root-relative, mm), ``reprojection_px`` (mean 2D
-        error of the lifted pose's projection, in units of the input) and ``num``.
-    """
-    from mmpose.evaluation.functional import keypoint_mpjpe
-    rng = np.random.default_rng(seed)
-    cam = np.einsum('ij,nlj->nli', model_frame_matrix(up_axis), poses)
-    yaw = rng.uniform(0, 2 * np.pi, len(cam))
-    c, s = np.cos(yaw)[:, None], np.sin(yaw)[:, None]
-    cam = np.stack([c * cam[..., 0] - s * cam[..., 1], s * cam[..., 0] + c * cam[..., 1],
-                    cam[..., 2]], -1)
-    root = int(np.flatnonzero(prior.parents < 0)[0])
-    cam = cam - cam[:, root:root + 1]
-    kpts = np.stack([cam[..., 0], -cam[..., 2]], -1)  # image coordinates, y down
-    lifter = PPCAMixtureLifter(prior, **lifter_kwargs)
-    with torch.no_grad():
-        res = lifter(torch.from_numpy(kpts))
-    pred = res.poses_3d.numpy()
-    if plot:
-        plot_liftings(cam, pred, prior.parents, plot)
-    mask = np.ones(cam.shape[:2], dtype=bool)
-    return dict(mpjpe=float(keypoint_mpjpe(pred, cam, mask, 'none')),
-                pa_mpjpe=float(keypoint_mpjpe(pred, cam, mask, 'procrustes')),
-                reprojection_px=float(np.linalg.norm(res.keypoints_2d.numpy() - kpts,
-                                                     axis=-1).mean()),
-                num=len(cam))
 
 
 def parse_parents(text: str, num_joints: int) -> Sequence[int]:
@@ -104,6 +71,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--eval-poses', help='held-out poses to lift and report MPJPE on')
     parser.add_argument('--plot', help='PNG of held-out poses next to their liftings')
+    parser.add_argument('--eval-noise', type=float, default=0.0,
+                        help='2D noise std added to the held-out projections, as a fraction '
+                        'of the person height')
+    parser.add_argument('--ridge', default='map', choices=RIDGE_MODES,
+                        help="lifter ridge system for --eval-poses ('seed': Eq. 2/5/6)")
+    parser.add_argument('--noise-2d', type=float, default=0.0,
+                        help="lifter noise_2d for --eval-poses (ridge 'map')")
     return parser.parse_args(argv)
 
 
@@ -148,12 +122,15 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     if not args.eval_poses:
         return {}
     held = load_poses(args.eval_poses)
-    metrics = evaluate_lifting(PosePrior.load(args.out), held, args.up_axis, args.seed,
-                               plot=args.plot)
-    print(f'lifting {metrics["num"]} held-out poses (random headings, orthographic): '
-          f'MPJPE {metrics["mpjpe"]:.1f}  PA-MPJPE {metrics["pa_mpjpe"]:.1f}  '
-          f'reprojection {metrics["reprojection_px"]:.2f}')
+    prior = PosePrior.load(args.out)
+    metrics = evaluate_lifting(prior, held, args.up_axis, args.seed, noise=args.eval_noise,
+                               return_poses=bool(args.plot), ridge=args.ridge,
+                               noise_2d=args.noise_2d)
+    print(f'lifting {metrics["num"]} held-out poses (random headings, orthographic, 2D noise '
+          f'{args.eval_noise:g} x height, ridge {args.ridge}): MPJPE {metrics["mpjpe"]:.1f}  '
+          f'PA-MPJPE {metrics["pa_mpjpe"]:.1f}  reprojection {metrics["reprojection"]:.2f}')
     if args.plot:
+        plot_liftings(metrics.pop('gt'), metrics.pop('pred'), prior.parents, args.plot)
         print(f'plot written to {args.plot}')
     return metrics
 

@@ -44,6 +44,29 @@ def render_belief_maps(centres: Tensor, size: Tuple[int, int], sigma: float = 1.
     return gy[..., :, None] * gx[..., None, :]
 
 
+def _separable_dog(centres: Tensor, size: Tuple[int, int], sigma: float,
+                   delta: float) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The 1D factors of the Gaussians and of their seed Eq. 9 derivatives.
+
+    The rendered map is ``G = gy[:, None] * gx[None, :]``; its central differences along
+    ``x`` and ``y`` are ``gy[:, None] * dgx[None, :]`` and ``dgy[:, None] * gx[None, :]``
+    with ``dg = (g(c + delta) - g(c - delta)) / (2 delta)``. :func:`dog_derivative` expands
+    them, :func:`belief_grad_to_landmarks` contracts a gradient with them; both use this one
+    implementation.
+
+    Returns:
+        tuple: ``gx (..., W)``, ``gy (..., H)``, ``dgx (..., W)``, ``dgy (..., H)``.
+    """
+    h, w = size
+    cx, cy = centres[..., 0], centres[..., 1]
+    gx, gy = _axis_gaussians(cx, w, sigma), _axis_gaussians(cy, h, sigma)
+    dgx = (_axis_gaussians(cx + delta, w, sigma) - _axis_gaussians(cx - delta, w, sigma)) / \
+        (2 * delta)
+    dgy = (_axis_gaussians(cy + delta, h, sigma) - _axis_gaussians(cy - delta, h, sigma)) / \
+        (2 * delta)
+    return gx, gy, dgx, dgy
+
+
 def dog_derivative(centres: Tensor, size: Tuple[int, int], sigma: float = 1.0,
                    delta: float = 1.0) -> Tensor:
     """Seed Eq. 9: ``d B_hat / d Y_hat`` as central differences of Gaussians.
@@ -52,26 +75,16 @@ def dog_derivative(centres: Tensor, size: Tuple[int, int], sigma: float = 1.0,
         Tensor: ``(N, K, 2, H, W)``; ``[:, :, 0]`` the ``x`` and ``[:, :, 1]`` the ``y``
         derivative ``(G(Y_hat + delta) - G(Y_hat - delta)) / (2 delta)``.
     """
-    gx = _axis_gaussians(centres[..., 0], size[1], sigma)
-    gy = _axis_gaussians(centres[..., 1], size[0], sigma)
-    dgx = (_axis_gaussians(centres[..., 0] + delta, size[1], sigma) -
-           _axis_gaussians(centres[..., 0] - delta, size[1], sigma)) / (2 * delta)
-    dgy = (_axis_gaussians(centres[..., 1] + delta, size[0], sigma) -
-           _axis_gaussians(centres[..., 1] - delta, size[0], sigma)) / (2 * delta)
+    gx, gy, dgx, dgy = _separable_dog(centres, size, sigma, delta)
     return torch.stack([gy[..., :, None] * dgx[..., None, :], dgy[..., :, None] * gx[..., None, :]],
                        2)
 
 
 def belief_grad_to_landmarks(grad: Tensor, centres: Tensor, sigma: float = 1.0,
                              delta: float = 1.0) -> Tensor:
-    """Contract ``(N, K, H, W)`` belief gradients with Eq. 9 -> ``(N, K, 2)`` (separably)."""
-    h, w = grad.shape[-2:]
-    gx = _axis_gaussians(centres[..., 0], w, sigma)
-    gy = _axis_gaussians(centres[..., 1], h, sigma)
-    dgx = (_axis_gaussians(centres[..., 0] + delta, w, sigma) -
-           _axis_gaussians(centres[..., 0] - delta, w, sigma)) / (2 * delta)
-    dgy = (_axis_gaussians(centres[..., 1] + delta, h, sigma) -
-           _axis_gaussians(centres[..., 1] - delta, h, sigma)) / (2 * delta)
+    """Contract ``(N, K, H, W)`` belief gradients with Eq. 9 -> ``(N, K, 2)`` (separably,
+    without forming the ``(N, K, 2, H, W)`` derivative of :func:`dog_derivative`)."""
+    gx, gy, dgx, dgy = _separable_dog(centres, grad.shape[-2:], sigma, delta)
     return torch.stack([torch.einsum('nkhw,nkh,nkw->nk', grad, gy, dgx),
                         torch.einsum('nkhw,nkh,nkw->nk', grad, dgy, gx)], -1)
 
@@ -152,18 +165,23 @@ class BeliefMapLifting(Function):
     ``BeliefMapLifting.apply(belief, lifter, vis_thr, sigma, delta, k, store)``: ``belief``
     ``(N, K, H, W)``; a joint is visible when its maximum exceeds ``vis_thr``. Returns the
     projected maps ``(N, K, H, W)``; ``store['result']`` receives the :class:`LiftingResult`
-    and ``store['argmax']`` the landmarks ``Y``.
+    and ``store['argmax']`` the integer maxima. ``landmarks`` (optional, last argument,
+    ``(N, K, 2)``): the landmarks ``Y`` to lift, e.g. sub-pixel decoded ones
+    (:func:`~.landmarks.decode_landmarks`); default the integer maxima. The update of ``B``
+    in the backward stays at the integer maxima (seed "Updating B").
     """
 
     @staticmethod
     def forward(ctx: Any, belief: Tensor, lifter: PPCAMixtureLifter, vis_thr: float = 0.1,
                 sigma: float = 1.0, delta: float = 1.0, k: float = 1.0,
-                store: Optional[Dict[str, Any]] = None) -> Tensor:
+                store: Optional[Dict[str, Any]] = None,
+                landmarks: Optional[Tensor] = None) -> Tensor:
         if belief.ndim != 4:
             raise ValueError(f'belief maps must be (N, K, H, W), got {tuple(belief.shape)}')
         argmax, peak = belief_argmax(belief)
         work = torch.float64 if belief.dtype == torch.float64 else torch.float32
-        res = lifter(argmax.to(work), peak > vis_thr, return_jacobian=True)
+        y = argmax if landmarks is None else landmarks.detach()
+        res = lifter(y.to(work), peak > vis_thr, return_jacobian=True)
         if store is not None:
             store['result'], store['argmax'] = res, argmax
         ctx.save_for_backward(_identity_for_invalid(res), res.keypoints_2d, argmax)
@@ -178,4 +196,4 @@ class BeliefMapLifting(Function):
         g_hat = belief_grad_to_landmarks(grad.to(kpts_hat.dtype), kpts_hat, sigma, delta)  # Eq. 9
         g_y = (g_hat.reshape(n, 1, 2 * num_k) @ jac).reshape(n, num_k, 2)  # Eq. 8
         grad_b = belief_update_gradient(grad.shape[-2:], argmax, g_y, k, sigma)
-        return grad_b.to(dtype), None, None, None, None, None, None
+        return grad_b.to(dtype), None, None, None, None, None, None, None

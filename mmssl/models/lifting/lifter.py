@@ -1,15 +1,23 @@
 """Batched lifting of 2D landmarks to 3D poses with a mixture of PPCA charts (torch).
 
 For each person, chart ``m`` and discrete rotation ``R_r`` about the vertical axis, the
-coefficients solve the ridge problem of the seed (Eq. 2, 5, 6)::
+coefficients solve a ridge problem::
 
     a = argmin ||W^1/2 (y - p - E a)||^2 + ||D a||^2 = (E^T W E + D^2)^-1 E^T W (y - p)
 
 with ``y`` the normalised landmarks (centred on the visible joints, height 2, ``up``
 positive), ``E = Pi R_r [mu', e']`` (``2L x (J+1)``; the mean is a basis whose coefficient
 carries the scale, ``mu' = h mu`` and ``e' = h e`` with ``h`` the model's height scale),
-``p = Pi R_r mu'`` and ``D`` the ridge weights (inverse standard deviations of the
-coefficients times the effective noise). When every joint is visible (``W = I``) the truncated
+``p = Pi R_r mu'`` and ``D`` the ridge weights, set by ``ridge``:
+
+* ``'seed'``: the seed's system exactly (Eq. 2, 5, 6), ``D = diag(sigma)`` with ``sigma`` the
+  inverse standard deviations of the coefficients: ``a = [(y - p), 0] Ebar^+`` with
+  ``Ebar = [E; diag(sigma)]``. It is the MAP estimate for a 2D noise of standard deviation 1
+  (normalised units, person height 2).
+* ``'map'``: the MAP estimate for the model's noise plus a 2D noise ``noise_2d``,
+  ``D = sqrt((h s)^2 + noise_2d^2) diag(sigma)`` (``s``: the PPCA noise std of the chart).
+
+When every joint is visible (``W = I``) the truncated
 pseudo-inverses ``P = (E^T E + D^2)^-1 E^T`` are precomputed for every (chart, rotation) and
 all people are solved by one matrix product; other people are solved exactly by batched
 Cholesky factorisations. Per chart the rotation with the smallest objective is kept; the chart
@@ -26,6 +34,8 @@ from torch import Tensor, nn
 from mmpose.registry import MODELS
 from .pose_prior import PosePrior
 
+#: Ridge systems of :class:`PPCAMixtureLifter` (see the module docstring).
+RIDGE_MODES = ('map', 'seed')
 
 class LiftingResult(NamedTuple):
     """Output of :class:`PPCAMixtureLifter` for ``N`` people with ``L`` joints.
@@ -92,8 +102,12 @@ class PPCAMixtureLifter(nn.Module):
         num_rotations: Discrete rotations about the vertical axis, ``2 pi k / num_rotations``
             (the release uses 100).
         noise_2d: Standard deviation of the 2D landmark noise in normalised units (height 2),
-            added to the model's noise in the ridge weights and the chart likelihood.
+            added to the model's noise in the ridge weights and the chart likelihood
+            (``ridge='map'`` only; the seed's system has unit noise).
         prior_weight: Multiplier of the ridge weights (1 = the PPCA posterior).
+        ridge: ``'map'`` (default: the lower held-out 3D error on the synthetic benchmark,
+            see ``configs/lifting/README.md``) or ``'seed'`` (Eq. 2/5/6 of the seed,
+            ``Ebar = [E; diag(sigma)]``); see the module docstring.
         min_visible: Minimum visible joints to lift a person.
         chunk_size: People solved at once by the fast path (bounds memory).
     """
@@ -104,7 +118,8 @@ class PPCAMixtureLifter(nn.Module):
                  noise_2d: float = 0.0,
                  prior_weight: float = 1.0,
                  min_visible: int = 3,
-                 chunk_size: int = 256) -> None:
+                 chunk_size: int = 256,
+                 ridge: str = 'map') -> None:
         super().__init__()
         if not isinstance(prior, PosePrior):
             prior = PosePrior.load(prior)
@@ -113,7 +128,10 @@ class PPCAMixtureLifter(nn.Module):
         if noise_2d < 0 or prior_weight <= 0:
             raise ValueError(f'need noise_2d >= 0 and prior_weight > 0, got {noise_2d}, '
                              f'{prior_weight}')
+        if ridge not in RIDGE_MODES:
+            raise ValueError(f"ridge must be one of {RIDGE_MODES}, got '{ridge}'")
         self.prior = prior
+        self.ridge_mode = ridge
         self.num_rotations = num_rotations
         self.min_visible = min_visible
         self.chunk_size = chunk_size
@@ -130,11 +148,14 @@ class PPCAMixtureLifter(nn.Module):
         proj = np.einsum('rij,mkjl->mrkli', rot[:, [0, 2]], basis)  # (M, R, J', L, 2)
         e_mat = proj.reshape(m, num_rotations, j, 2 * num_joints).transpose(0, 1, 3, 2)
         p_vec = e_mat[..., 0].copy()  # the mean's projection (coefficient 1)
-        noise = np.sqrt((h * prior.noise_std)**2 + noise_2d**2)  # (M,)
+        if ridge == 'map':
+            noise = np.sqrt((h * prior.noise_std)**2 + noise_2d**2)  # (M,)
+        else:  # Eq. 2: ||y - p - E a||^2 + ||sigma a||^2 is the MAP objective at unit noise
+            noise = np.ones(m)
         inv_std = np.concatenate([np.full((m, 1), 1. / prior.scale_std), prior.inv_std], 1)
-        ridge = prior_weight * noise[:, None] * inv_std  # (M, J')
+        ridge_w = prior_weight * noise[:, None] * inv_std  # (M, J')
         a_mat = np.einsum('mrki,mrkj->mrij', e_mat, e_mat) + \
-            np.einsum('mi,ij->mij', ridge**2, np.eye(j))[:, None]
+            np.einsum('mi,ij->mij', ridge_w**2, np.eye(j))[:, None]
         pinv = np.linalg.solve(a_mat, e_mat.transpose(0, 1, 3, 2))  # (M, R, J', 2L)
         logdet_a = np.linalg.slogdet(a_mat)[1]
         # Marginal NLL constant (x2): log det Lambda - 2 log pi; log det A added per rotation.
@@ -143,7 +164,7 @@ class PPCAMixtureLifter(nn.Module):
         tensors = dict(
             rotations=rot, basis=basis, e_mat=e_mat, p_vec=p_vec, pinv=pinv,
             pinv_p=np.einsum('mrjk,mrk->mrj', pinv, p_vec),
-            e_p=np.einsum('mrkj,mrk->mrj', e_mat, p_vec), ridge=ridge, noise_var=noise**2,
+            e_p=np.einsum('mrkj,mrk->mrj', e_mat, p_vec), ridge=ridge_w, noise_var=noise**2,
             logdet_a=logdet_a, nll_const=const)
         for name, val in tensors.items():
             self.register_buffer(name, torch.from_numpy(np.ascontiguousarray(val)),
@@ -340,5 +361,5 @@ class PPCAMixtureLifter(nn.Module):
     def extra_repr(self) -> str:
         p = self.prior
         return (f'charts={p.num_charts}, bases={p.num_bases}, joints={p.num_joints}, '
-                f'rotations={self.num_rotations}, source={p.source}')
+                f'rotations={self.num_rotations}, ridge={self.ridge_mode}, source={p.source}')
 

@@ -1,11 +1,10 @@
 """Shared fixtures of the lifting tests: a pose model fitted on synthetic poses, a lifter."""
-import numpy as np
 import pytest
 import torch
 
-from mmssl.datasets.synthetic_pose3d import (H36M_JOINT_NAMES, H36M_PARENTS, sample_poses3d,
-                                             world_to_camera)
+from mmssl.datasets.synthetic_pose3d import H36M_JOINT_NAMES, H36M_PARENTS, sample_poses3d
 from mmssl.models.lifting import PPCAMixtureLifter, PosePrior, fit_pose_prior
+from mmssl.models.lifting import project_held_out as _project
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -30,10 +29,7 @@ def lifter(prior) -> PPCAMixtureLifter:
 
 
 def project_held_out(num: int, seed: int, scale: float = 0.2, offset: float = 100.):
-    """Held-out poses at random headings: camera-frame poses (mm, root-relative) and their
-    orthographic image landmarks ``(num, 17, 2)`` (``y`` down)."""
-    rng = np.random.default_rng(seed)
-    cam = world_to_camera(sample_poses3d(num, seed=seed), rng.uniform(0, 2 * np.pi, num))
-    cam = cam - cam[:, :1]
-    kpts = np.stack([cam[..., 0], -cam[..., 2]], -1) * scale + offset
-    return cam, kpts
+    """Held-out poses (generator seed ``seed``; the fixture prior is fitted on seed 0) at
+    random headings: camera-frame poses (mm, root-relative) and their orthographic image
+    landmarks ``(num, 17, 2)`` (``y`` down), by the library's held-out projection."""
+    return _project(sample_poses3d(num, seed=seed), seed=seed, scale=scale, offset=offset)
