@@ -2,13 +2,17 @@
 
 :func:`make_synthetic_lifting_data` writes a small dataset for the lifting CPM config
 (``configs/lifting/``): people drawn from :func:`~.synthetic_pose3d.sample_poses3d`, seen by
-an upright orthographic camera at a random heading, rendered as coloured limbs (left, right
-and torso differ) on a textured background. Layout of ``out_dir``::
+a :class:`~.synthetic_camera.SyntheticCamera` (by default perspective, elevated, rolled and
+off-axis like Human3.6M's cameras, so not the lifter's own upright orthographic assumption)
+at a random heading, rendered as coloured limbs (left, right and torso differ) on a textured
+background. The pose model is fitted on poses from another generator stream
+(``prior_seed``), optionally without some activities (``held_out_activities``). Layout of
+``out_dir``::
 
     images/{train,val}/{split}_{activity}.{index:06d}.png   (Human3.6M-like names: the
                                                              MPJPE metric reads the action)
     annotations/{train,val}.json   COCO keypoints + per-annotation ``keypoints_3d`` (17 x 3,
-                                   mm, camera frame (x right, depth, up))
+                                   mm, root-relative, camera frame (x right, depth, up))
     poses3d_train.npy              (N, 17, 3) training poses (mm, world frame, z up)
     pose_prior.npz                 the pose model fitted on them (tools/misc/fit_pose_prior.py)
 
@@ -21,7 +25,7 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence, Union
 
 import cv2
 import mmpose
@@ -30,8 +34,9 @@ import numpy as np
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.registry import DATASETS
+from .synthetic_camera import CAMERA_TO_MODEL, SyntheticCamera
 from .synthetic_pose3d import (ACTIVITIES, H36M_JOINT_NAMES, H36M_PARENTS, bone_pairs,
-                               sample_poses3d, world_to_camera)
+                               sample_poses3d)
 
 H36M_METAINFO_FILE = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_',
                               'datasets', 'h36m.py')
@@ -65,17 +70,17 @@ def render_skeleton_image(keypoints: np.ndarray, size: int, rng: np.random.Gener
     return img
 
 
-def _annotations(split: str, num: int, img_size: int, seed: int, img_dir: str) -> dict:
+def _annotations(split: str, num: int, img_size: int, seed: int, img_dir: str,
+                 camera: SyntheticCamera) -> dict:
     rng = np.random.default_rng(seed)
     poses, act = sample_poses3d(num, seed=seed, random_yaw=False, return_activity=True)
-    cam = world_to_camera(poses, rng.uniform(0, 2 * np.pi, num))
+    views = camera.sample(poses, rng)
+    frame_kpts = camera.crop(views['frame_xy'], img_size, rng)
+    # 3D target: the camera frame (x right, y down, z forward) as (x right, depth, up), mm
+    cam = np.einsum('ij,nlj->nli', CAMERA_TO_MODEL, views['cam'])
     images, anns = [], []
     for i in range(num):
-        xy = np.stack([cam[i, :, 0], -cam[i, :, 2]], -1)
-        extent = (xy.max(0) - xy.min(0)).max()
-        focal = rng.uniform(0.6, 0.8) * img_size / max(extent, 1e-6)
-        offset = img_size / 2 + rng.uniform(-0.08, 0.08, 2) * img_size
-        kpts = (xy - (xy.max(0) + xy.min(0)) / 2) * focal + offset
+        kpts = frame_kpts[i]
         name = f'{split}_{ACTIVITIES[act[i]]}.{i:06d}.png'
         cv2.imwrite(osp.join(img_dir, name), render_skeleton_image(kpts, img_size, rng))
         lo, hi = kpts.min(0), kpts.max(0)
@@ -102,8 +107,25 @@ def make_synthetic_lifting_data(out_dir: str,
                                 num_charts: int = 3,
                                 num_bases: int = 25,
                                 seed: int = 0,
-                                overwrite: bool = False) -> Dict[str, str]:
+                                overwrite: bool = False,
+                                camera: Union[SyntheticCamera, dict, None] = None,
+                                held_out_activities: Sequence[str] = (),
+                                prior_seed: Optional[int] = None) -> Dict[str, str]:
     """Write the synthetic lifting dataset (see the module docstring) atomically.
+
+    Args:
+        out_dir: Folder to write. num_train, num_val: Images per split.
+        img_size: Square image side (px). num_prior_poses: 3D poses the model is fitted on.
+        num_charts, num_bases: Size of the fitted pose model.
+        seed: Seed of the training images (validation: ``seed + 1``).
+        overwrite: Replace an existing complete dataset.
+        camera: :class:`~.synthetic_camera.SyntheticCamera` (or its keyword arguments);
+            default: perspective, elevated, rolled, off-axis Human3.6M-like cameras.
+            ``SyntheticCamera.upright_orthographic()`` is the lifter's own assumption.
+        held_out_activities: Activities (of :data:`~.synthetic_pose3d.ACTIVITIES`) that the
+            images show but the pose model is not fitted on (motion the prior never saw).
+        prior_seed: Generator seed of the pose-model poses; default ``seed + 1000``, a
+            stream separate from the images' poses.
 
     Everything is written into a temporary sibling folder that replaces ``out_dir`` at the
     end, so an interrupted run never leaves a half-written dataset. An existing complete
@@ -122,6 +144,16 @@ def make_synthetic_lifting_data(out_dir: str,
         return paths
     if img_size < 32:
         raise ValueError(f'img_size must be >= 32, got {img_size}')
+    if camera is None:
+        camera = SyntheticCamera()
+    elif isinstance(camera, dict):
+        camera = SyntheticCamera(**camera)
+    unknown = [a for a in held_out_activities if a not in ACTIVITIES]
+    if unknown or len(set(held_out_activities)) == len(ACTIVITIES):
+        raise ValueError(f'held_out_activities must be a strict subset of {ACTIVITIES}, got '
+                         f'{list(held_out_activities)}')
+    prior_probs = [0. if a in held_out_activities else 1. for a in ACTIVITIES]
+    prior_seed = seed + 1000 if prior_seed is None else prior_seed
     parent = osp.dirname(out_dir)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix='.tmp_' + osp.basename(out_dir))
@@ -131,8 +163,8 @@ def make_synthetic_lifting_data(out_dir: str,
             img_dir = osp.join(tmp, 'images', split)
             os.makedirs(img_dir)
             with open(osp.join(tmp, 'annotations', f'{split}.json'), 'w') as f:
-                json.dump(_annotations(split, num, img_size, split_seed, img_dir), f)
-        poses = sample_poses3d(num_prior_poses, seed=seed + 2)
+                json.dump(_annotations(split, num, img_size, split_seed, img_dir, camera), f)
+        poses = sample_poses3d(num_prior_poses, seed=prior_seed, activity_probs=prior_probs)
         np.save(osp.join(tmp, 'poses3d_train.npy'), poses)
         fit_pose_prior(poses, H36M_PARENTS, num_charts=num_charts, num_bases=num_bases,
                        seed=seed, joint_names=H36M_JOINT_NAMES).save(

@@ -72,8 +72,10 @@ def test_synthetic_lifting_images_are_written_atomically_and_consistently(tmp_pa
     from mmssl.datasets.synthetic_lifting_images import make_synthetic_lifting_data
     from mmssl.models.lifting import PosePrior
     out = tmp_path / 'lift'
+    from mmssl.datasets.synthetic_camera import SyntheticCamera
     paths = make_synthetic_lifting_data(str(out), num_train=3, num_val=2, img_size=48,
-                                        num_prior_poses=400, num_bases=10)
+                                        num_prior_poses=400, num_bases=10,
+                                        camera=SyntheticCamera.upright_orthographic())
     assert sorted(os.listdir(tmp_path)) == ['lift']  # no temporary folder left
     ann = json.load(open(paths['train_ann']))
     assert len(ann['images']) == 3 and ann['categories'][0]['keypoints'][0] == 'root'
