@@ -3,22 +3,25 @@
 ``CISoftTeacher`` and ``CISemiBaseDetector`` mix it in before their mmdet parent
 (``SoftTeacher``, ``SemiBaseDetector``) so that the pseudo-label bookkeeping lives in one
 place: ``__init__`` builds the GbT state after the parent's, ``loss_by_gt_instances`` runs
-the parent's supervised loss in GbR branch 'sup', and the detectors call
-:meth:`CIPseudoLabelMixin.filter_by_class_thresholds` where the parent filters pseudo-labels
-with its single ``cls_pseudo_thr``.
+the parent's supervised loss in GbR branch 'sup', and the detectors run the parent's
+pseudo-label losses on the samples kept by
+:meth:`CIPseudoLabelMixin.filter_by_class_thresholds`, with the parent's own filter (the
+single ``cls_pseudo_thr``) suspended by :meth:`CIPseudoLabelMixin.class_wise_pseudo_thr`.
+The mmdet bodies are not copied, so fixes of the parents reach the CI-SSOD detectors.
 
 Extra ``semi_train_cfg`` key: ``gbt=dict(enable=True, warmup_iters=4000, momentum=0.999,
 num_init=1000)`` (the warm-up defaults to the GbR loss's). The per-iteration statistics
 update is driven by ``CISSODStatisticsHook``; pseudo-label records by ``CrSRefreshHook``.
 """
 import copy
-from contextlib import ExitStack
-from typing import Dict, List, Optional, Tuple
+from contextlib import ExitStack, contextmanager
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from .gbr_loss import GbRCrossEntropyLoss
@@ -109,12 +112,30 @@ class CIPseudoLabelMixin:
         return dict(thr=self.gbt.get(), score=self.gbt.mean_scores.clone(),
                     pseudo=out['pseudo_counts'])
 
-    def observe_teacher(self, batch_data_samples: SampleList) -> None:
-        """Feed the teacher's detections (``gt_instances`` with scores) to GbT."""
-        labels = [s.gt_instances.labels for s in batch_data_samples]
+    def observe_teacher(self, detections: Sequence[InstanceData]) -> None:
+        """Feed the teacher's detections (per image, with ``labels`` and ``scores``) to GbT."""
+        labels = [d.labels for d in detections]
         if labels and sum(len(x) for x in labels):
-            self.gbt.observe(torch.cat(labels),
-                             torch.cat([s.gt_instances.scores for s in batch_data_samples]))
+            self.gbt.observe(torch.cat(labels), torch.cat([d.scores for d in detections]))
+
+    @contextmanager
+    def class_wise_pseudo_thr(self) -> Iterator[None]:
+        """Suspend the parent's single-threshold pseudo-label filter.
+
+        mmdet's ``SemiBaseDetector.loss_by_pseudo_instances`` and
+        ``SoftTeacher.rcnn_cls_loss_by_pseudo_instances`` keep the pseudo-labels with
+        ``score > semi_train_cfg.cls_pseudo_thr``. The CI-SSOD detectors hand them samples
+        already filtered by the class-wise GbT thresholds (which are <= ``cls_pseudo_thr``),
+        so inside this context ``cls_pseudo_thr`` is -inf and the parent's filter keeps
+        everything; it is restored on exit (also on errors).
+        """
+        cfg = self.semi_train_cfg
+        base_thr = cfg.cls_pseudo_thr
+        cfg.cls_pseudo_thr = float('-inf')
+        try:
+            yield
+        finally:
+            cfg.cls_pseudo_thr = base_thr
 
     def filter_by_class_thresholds(self, batch_data_samples: SampleList) -> SampleList:
         """Copies of the samples keeping pseudo-labels with score > theta[label]; counts

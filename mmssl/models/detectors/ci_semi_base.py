@@ -11,7 +11,6 @@ from typing import Optional, Tuple
 
 import torch
 from mmdet.models.detectors import SemiBaseDetector
-from mmdet.models.utils import rename_loss_dict, reweight_loss_dict
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from torch import Tensor
@@ -40,18 +39,16 @@ class CISemiBaseDetector(CIPseudoLabelMixin, SemiBaseDetector):
         """The teacher's detections (as ``SemiBaseDetector``), also fed to GbT."""
         batch_data_samples, batch_info = super().get_pseudo_instances(
             batch_inputs, batch_data_samples)
-        self.observe_teacher(batch_data_samples)
+        self.observe_teacher([s.gt_instances for s in batch_data_samples])
         return batch_data_samples, batch_info
 
     def loss_by_pseudo_instances(self,
                                  batch_inputs: Tensor,
                                  batch_data_samples: SampleList,
                                  batch_info: Optional[dict] = None) -> dict:
-        """Student loss on the pseudo-labels kept by the class-wise thresholds, GbR
-        'unsup' branch; the loss weight is 0 when no pseudo-label is kept (as the parent)."""
+        """``SemiBaseDetector``'s student loss on the pseudo-labels kept by the class-wise
+        thresholds (its ``cls_pseudo_thr`` filter suspended), GbR branch 'unsup'; the loss
+        weight is 0 when no pseudo-label is kept (as the parent)."""
         kept = self.filter_by_class_thresholds(batch_data_samples)
-        with self.gbr_branch('unsup'):
-            losses = self.student.loss(batch_inputs, kept)
-        num = sum(len(s.gt_instances) for s in kept)
-        unsup_weight = self.semi_train_cfg.get('unsup_weight', 1.) if num > 0 else 0.
-        return rename_loss_dict('unsup_', reweight_loss_dict(losses, unsup_weight))
+        with self.class_wise_pseudo_thr(), self.gbr_branch('unsup'):
+            return super().loss_by_pseudo_instances(batch_inputs, kept, batch_info)
