@@ -9,12 +9,14 @@ from .bins import (PAPER_ROTATION_BINS, PAPER_SCALE_BINS, RELEASE_RANDOM_AUG,
                    RELEASE_ROTATION_BINS, RELEASE_SCALE_BINS, AugmentationBins,
                    sample_random_scale_rotation)
 from .bridge import BridgeFeatures, auto_bridge_modules, occlusion_mask, upsample_mask
+from .difficulty import PCKhDifficulty, build_difficulty, decode_heatmaps, pck_difficulty
 from .optim_wrapper import AdversarialOptimWrapperConstructor, JointOptimWrapperDict
 from .targets import (kl_loss, normalise_rows, reward_penalty_target, sweep_targets,
                       vote_cells)
 
 __all__ = [
     'AdversarialPoseEstimator', 'AdversarialAugmentationNet', 'AugmentationBins',
+    'PCKhDifficulty', 'build_difficulty', 'decode_heatmaps', 'pck_difficulty',
     'BridgeFeatures', 'AdversarialOptimWrapperConstructor', 'JointOptimWrapperDict',
     'auto_bridge_modules', 'occlusion_mask', 'upsample_mask', 'codec_geometry',
     'render_msra_heatmaps', 'scale_rotation_matrices', 'warp_samples', 'kl_loss',

@@ -7,9 +7,11 @@ One wrapper serves the paper's three stages, chosen with ``stage``:
   the "random augmentation" baseline);
 * ``'augmenter'``: G pre-trained against the frozen D: ASR targets from a bin sweep through
   D, AHO targets from joint voting, KL losses (Eq. 3, 4);
-* ``'joint'``: each mini-batch split into random / ASR / AHO shares (Alg. 1); every
-  adversarial image is compared with a random augmentation of itself (Alg. 2) and G learns
-  toward the reward/penalty target (Eq. 5, 6) while D learns from the adversarial images.
+* ``'joint'``: each mini-batch split into random / ASR / AHO shares (Alg. 1; or, with
+  ``batch_mode='alternate'``, the release's whole batches alternating between random and
+  adversarial); every adversarial image is compared with a random augmentation of itself
+  (Alg. 2) and G learns toward the reward/penalty target (Eq. 5, 6) while D learns from
+  the adversarial images.
 
 The pipeline must deliver the standard crop (flip allowed, no scale/rotation jitter) and
 ``PackPoseInputs(pack_transformed=True)``; scale/rotation happen here, on the accelerator.
@@ -32,8 +34,10 @@ from .asr_warp import codec_geometry
 from .augmentation_net import build_augmentation_net
 from .bins import PAPER_ROTATION_BINS, PAPER_SCALE_BINS, AugmentationBins
 from .bridge import BridgeFeatures, auto_bridge_modules
+from .difficulty import build_difficulty
 
 STAGES = ('pose', 'augmenter', 'joint')
+BATCH_MODES = ('split', 'alternate')
 
 
 @MODELS.register_module()
@@ -47,6 +51,16 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
         stage: ``'pose'``, ``'augmenter'`` or ``'joint'`` (see the module docstring).
         split: ratios of the random, ASR and AHO shares of a joint-training mini-batch
             (paper: equal thirds; ``(1, 1, 0)`` = +ASR, ``(1, 0, 1)`` = +AHO).
+        batch_mode: ``'split'`` (paper, Alg. 1: every joint-training batch divided by
+            ``split``) or ``'alternate'`` (the release: whole batches alternate, random
+            augmentation on even iterations, adversarial on odd ones, the adversarial
+            batch divided between ASR and AHO by ``split[1:]``; the parity is the runner's
+            global iteration, so a resumed run continues on the right one). G takes no
+            part in a random iteration: under DDP set ``find_unused_parameters=True``.
+        difficulty: how hard an augmented image is, in the bin sweep and the
+            reward/penalty comparison: ``'mse'`` (paper: D's heatmap loss) or ``'pckh'`` /
+            ``dict(type='pckh', thr=0.5, norm='head_size' or (i, j), joints=None)`` (the
+            release: 1 - PCKh, see :mod:`.difficulty`).
         scale_bins, rotation_bins: :class:`AugmentationBins` settings (paper: 7 and 9).
         random_aug: kwargs of :func:`sample_random_scale_rotation` (the random augmentation
             of the random share and of the references; paper ranges by default).
@@ -72,6 +86,7 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
 
     def __init__(self, estimator: ConfigType, *, augmenter: OptConfigType = None,
                  stage: str = 'joint', split: Sequence[float] = (1, 1, 1),
+                 batch_mode: str = 'split', difficulty: Union[str, dict] = 'mse',
                  scale_bins: Union[dict, AugmentationBins] = PAPER_SCALE_BINS,
                  rotation_bins: Union[dict, AugmentationBins] = PAPER_ROTATION_BINS,
                  random_aug: Optional[dict] = None, grid: Tuple[int, int] = (4, 4),
@@ -89,6 +104,10 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
         self._check_choice('pretrain_sweep', pretrain_sweep, ('grid', 'separate'))
         self._check_choice('aho_vote', aho_vote, ('dataset', 'image'))
         self._check_choice('target_mode', target_mode, ('reencode', 'warp'))
+        self._check_choice('batch_mode', batch_mode, BATCH_MODES)
+        if batch_mode == 'alternate' and not sum(split[1:]) > 0:
+            raise ValueError(f"batch_mode='alternate' needs an adversarial share: "
+                             f'split[1:] must not be all 0, got {split}')
         if len(split) != 3 or min(split) < 0 or sum(split) <= 0:
             raise ValueError(f'split must be 3 non-negative ratios (random, ASR, AHO) with a '
                              f'positive sum, got {split}')
@@ -101,6 +120,8 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
                             f'{type(head).__name__}')
         self.codec = codec_geometry(head.decoder)
         self.stage, self.split = stage, tuple(float(r) for r in split)
+        self.batch_mode = batch_mode
+        self.difficulty = build_difficulty(difficulty)
         self.scale_bins = AugmentationBins.build(scale_bins)
         self.rotation_bins = AugmentationBins.build(rotation_bins)
         self.random_aug = dict(random_aug or {})
@@ -280,9 +301,17 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
         batch = self.gather_targets(data_samples, inputs.device)
         if self.stage == 'augmenter':
             return self.loss_augmenter_pretrain(inputs, batch)
-        if self.stage == 'pose' or not self.active_heads:
+        if self.stage == 'pose' or not self.active_heads or not self.adversarial_iteration():
             return self.loss_random(inputs, batch)
         return self.loss_joint(inputs, batch)
+
+    def adversarial_iteration(self) -> bool:
+        """Whether this joint-training iteration carries adversarial images: always with
+        ``batch_mode='split'``; on odd global iterations with ``'alternate'`` (the release's
+        ``i % 2``: regular batch first)."""
+        if self.batch_mode == 'split':
+            return True
+        return int(MessageHub.get_current_instance().get_info('iter', 0)) % 2 == 1
 
     def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
         """D's predictions (G plays no part at test time)."""
@@ -307,8 +336,12 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
         if keypoints.shape[0] != heatmaps.shape[0]:
             raise ValueError('top-down training needs one instance per sample, got '
                              f'{keypoints.shape[0]} instances for {heatmaps.shape[0]} samples')
-        return dict(heatmaps=heatmaps.to(device), weights=weights.to(device),
-                    keypoints=keypoints.to(device))
+        batch = dict(heatmaps=heatmaps.to(device), weights=weights.to(device),
+                     keypoints=keypoints.to(device))
+        if self.difficulty is not None:
+            batch['norm'] = self.difficulty.norm_lengths(
+                data_samples, batch['keypoints'], batch['weights'], self.codec['input_size'])
+        return batch
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):

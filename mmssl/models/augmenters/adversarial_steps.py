@@ -12,8 +12,12 @@ Joint step (Alg. 1 + Alg. 2), for a mini-batch split into random / ASR / AHO sha
 3. One D forward pass over random-share images, adversarial images and references (the
    same network state and batch statistics for the comparison); D's loss covers the random
    and adversarial rows (and the references with ``train_on_reference``).
-4. Per image, harder = loss(adversarial) > loss(reference); G is trained with
-   KL(P || P~) toward the reward/penalty target P (Eq. 5, 6).
+4. Per image, harder = difficulty(adversarial) > difficulty(reference) (the heatmap loss,
+   or the release's 1 - PCKh: :mod:`.difficulty`); G is trained with KL(P || P~) toward
+   the reward/penalty target P (Eq. 5, 6).
+
+With ``batch_mode='alternate'`` (the release) the random share is a whole batch of its own on
+even iterations (:meth:`loss_random`) and odd iterations have ASR/AHO shares only.
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -47,6 +51,8 @@ class AdversarialStepsMixin:
         adversarial share at least one image."""
         ratios = [r if i == 0 or h in self.active_heads else 0.
                   for i, (r, h) in enumerate(zip(self.split, ('', 'asr', 'aho')))]
+        if getattr(self, 'batch_mode', 'split') == 'alternate':
+            ratios[0] = 0.  # the random batches are iterations of their own
         total = sum(ratios)
         counts = [int(batch_size * r // total) for r in ratios]
         for i in range(3):  # remainder to the enabled shares, in order
@@ -84,13 +90,30 @@ class AdversarialStepsMixin:
             1, order, keep)
 
     def _warp(self, images, batch, index, matrices) -> Dict[str, torch.Tensor]:
-        return warp_samples(images[index], batch['keypoints'][index],
+        rows = warp_samples(images[index], batch['keypoints'][index],
                             batch['weights'][index], batch['heatmaps'][index], matrices,
                             self.codec, self.target_mode)
+        rows.update(matrices=matrices, src=index)
+        return rows
 
     def _plain(self, images, batch, index) -> Dict[str, torch.Tensor]:
+        eye = torch.eye(3, device=images.device).expand(len(index), 3, 3)
         return dict(images=images[index], heatmaps=batch['heatmaps'][index],
-                    weights=batch['weights'][index])
+                    weights=batch['weights'][index], matrices=eye, src=index)
+
+    def sample_difficulty(self, outputs, rows: Dict[str, torch.Tensor],
+                          batch: dict) -> torch.Tensor:
+        """``[N]`` difficulty of each rendered row (no gradient): D's weighted heatmap MSE
+        (paper) or 1 - PCKh of its prediction (``difficulty='pckh'``, the release; the
+        last stage of multi-stage heads, as the release reads ``out[-1]``)."""
+        with torch.no_grad():
+            if self.difficulty is None:
+                return self.per_sample_loss(outputs, rows['heatmaps'], rows['weights'])
+            last = outputs[-1] if isinstance(outputs, (list, tuple)) else outputs
+            src = rows['src']
+            return self.difficulty(last, rows['matrices'].to(last.dtype), rows['weights'],
+                                   batch['keypoints'][src], batch['norm'][src],
+                                   self.codec['stride'])
 
     # ------------------------------------------------------------------ stage steps
     def loss_random(self, inputs: torch.Tensor, batch: dict) -> Dict[str, torch.Tensor]:
@@ -165,12 +188,12 @@ class AdversarialStepsMixin:
             gw, gh = self.grid
             masks = torch.cat([p.get('masks', inputs.new_ones(p['images'].shape[0], gh, gw))
                                for p in parts])
-        heatmaps, weights = _cat(parts, 'heatmaps'), _cat(parts, 'weights')
+        rows = {key: _cat(parts, key) for key in ('heatmaps', 'weights', 'matrices', 'src')}
+        heatmaps, weights = rows['heatmaps'], rows['weights']
         out = self.pose_forward(_cat(parts, 'images'), masks)
         losses = dict(loss_kpt=self.head_loss(_rows(out, trained), heatmaps[trained],
                                               weights[trained]))
-        with torch.no_grad():
-            difficulty = self.per_sample_loss(_rows(out, slice(None)), heatmaps, weights)
+        difficulty = self.sample_difficulty(out, rows, batch)
         if n_asr:
             harder = difficulty[role == 1] > difficulty[role == 2]
             t_s = reward_penalty_target(p_s, F.one_hot(s_idx, p_s.shape[1]).bool(), harder,
@@ -196,8 +219,9 @@ class AdversarialStepsMixin:
     def difficulty_sweep(self, inputs: torch.Tensor, batch: dict, mode: str = 'grid',
                          generator: Optional[torch.Generator] = None
                          ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """P^s ``[B, m]`` and P^r ``[B, n]``: D's loss (eval mode) on every bin of every
-        image, accumulated into the bins and normalised (Sec. 4.1).
+        """P^s ``[B, m]`` and P^r ``[B, n]``: D's difficulty (eval mode; the loss or
+        1 - PCKh, :meth:`sample_difficulty`) on every bin of every image, accumulated into
+        the bins and normalised (Sec. 4.1).
 
         ``mode='grid'``: all m x n (scale bin, rotation bin) draws; ``'separate'``: each
         scale bin at rotation 0 and each rotation bin at scale 1 (the release).
@@ -227,8 +251,7 @@ class AdversarialStepsMixin:
                 rows = self._warp(inputs, batch, rep, scale_rotation_matrices(
                     scale, rot, self.codec['input_size']))
                 out = self.pose_forward(rows['images'])
-                losses.append(self.per_sample_loss(out, rows['heatmaps'], rows['weights'])
-                              .view(len(chunk), b))
+                losses.append(self.sample_difficulty(out, rows, batch).view(len(chunk), b))
         finally:
             self.pose.train(was)
         table = torch.cat(losses).t()  # [B, combos]
