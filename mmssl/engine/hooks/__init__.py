@@ -3,8 +3,10 @@ from . import ci_ssod_crs_hook, ci_ssod_statistics_hook  # noqa: F401  (mmdet HO
 from .adversarial_stats_hook import AdversarialDistributionHook
 from .collapse_monitor_hook import CollapseMonitorHook
 from .keypoint_count_check_hook import KeypointCountCheckHook, check_keypoint_counts
+from .source_pipeline_switch_hook import (SourcePipelineSwitchHook,
+                                          refuse_unreachable_pipeline_switch)
 
 __all__ = [
     'AdversarialDistributionHook', 'CollapseMonitorHook', 'KeypointCountCheckHook',
-    'check_keypoint_counts'
+    'check_keypoint_counts', 'SourcePipelineSwitchHook', 'refuse_unreachable_pipeline_switch'
 ]

@@ -13,6 +13,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpose.registry import HOOKS
 
+from .source_pipeline_switch_hook import refuse_unreachable_pipeline_switch
+
 
 @HOOKS.register_module()
 class CollapseMonitorHook(Hook):
@@ -32,6 +34,11 @@ class CollapseMonitorHook(Hook):
         self.window = window or interval
         self.first: Dict[str, float] = {}
         self.warned = set()
+
+    def before_train(self, runner) -> None:
+        # PoseDual's companion hook: a stage-2 switch that cannot reach the labeled source
+        # would silently keep the stage-1 pipeline
+        refuse_unreachable_pipeline_switch(runner)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:

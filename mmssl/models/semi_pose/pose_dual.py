@@ -1,4 +1,4 @@
-"""PoseDual and PoseCons: consistency training of top-down heatmap estimators (seed 000).
+"""PoseDual and PoseCons: consistency training of top-down pose estimators (seed 000).
 
 PoseDual (Algorithm 1 of the seed): two independently initialised estimators f_theta and
 f_xi. Both are trained on the labeled batch; on the unlabeled batch each one is the teacher
@@ -12,6 +12,13 @@ PoseCons is the single-network baseline that is its own teacher; with
 ``teacher_view='same'`` the teacher also gets an independent draw of the hard affine, so
 teacher and student views come from the same distribution (the collapsing setup studied in
 the seed).
+
+Heatmap heads follow the teacher by the direct heatmap warp. Every other top-down head of
+mmpose (RTMPose's ``RTMCCHead`` with a SimCC codec, ``RegressionHead``, ``RLEHead``,
+``IntegralRegressionHead``, ``DSNTHead``) follows it through the codecs
+(:mod:`.codec_consistency`): the teacher's output is decoded to keypoints and scores, the
+keypoints are mapped to the hard view with the same affine and encoded by the student's codec;
+the student's head loss weights each keypoint by the teacher's score (0 below ``score_thr``).
 
 The model consumes the branch layout of :class:`mmssl.datasets.transforms.PoseMultiBranch`
 (``inputs[branch]`` / ``data_samples[branch]``) through
@@ -34,6 +41,7 @@ from mmpose.utils.typing import ConfigType, OptConfigType
 
 from .batch_augment import (apply_to_points, heatmap_argmax, joint_cutout, sample_hard_affine,
                             sample_joint_cutout, step_generator, warp_tensor)
+from .codec_consistency import CodecConsistency, build_codec_consistency
 
 PREDICT_MODES = ('net1', 'net2', 'ensemble')
 
@@ -43,8 +51,9 @@ class PoseDual(BaseModel):
     """Dual-network semi-supervised top-down pose estimation.
 
     Args:
-        estimator: config of a top-down heatmap estimator (e.g. an mmpose config's
-            ``model``); built twice with independent initialisation.
+        estimator: config of a top-down estimator (e.g. an mmpose config's ``model``) with a
+            heatmap, SimCC (RTMPose) or regression head; built twice with independent
+            initialisation.
         estimator2: optional different config for the second network.
         sup_weight: weight of each network's supervised loss (seed: 1; release: 0.5).
         unsup_weight: lambda, weight of each network's unsupervised loss.
@@ -54,7 +63,11 @@ class PoseDual(BaseModel):
             its own draw of the hard affine: views from the same distribution).
         hard_affine: kwargs of :func:`sample_hard_affine` for the hard view, or ``None``.
         joint_cutout: kwargs of :func:`sample_joint_cutout`, or ``None`` to disable.
-        predict_on: ``'net1'``, ``'net2'`` or ``'ensemble'`` (averaged heatmaps).
+        predict_on: ``'net1'``, ``'net2'`` or ``'ensemble'``: averaged heatmaps, averaged
+            SimCC vectors (then decoded), or for regression heads the decoded coordinates
+            averaged with the networks' scores as weights.
+        score_thr: heads other than heatmap heads: a teacher keypoint with a score below
+            ``score_thr`` gets weight 0, the others their score clipped to [0, 1].
         unsup_start_iter: iterations of supervised-only training before the consistency
             loss starts (the seed first trains both networks separately on labeled data).
         branches: names of the labeled, teacher and student branches; a batch without the
@@ -70,6 +83,7 @@ class PoseDual(BaseModel):
                  teacher_mode: str = 'train', teacher_view: str = 'easy',
                  hard_affine: Optional[dict] = dict(), joint_cutout: Optional[dict] = None,
                  predict_on: str = 'ensemble', unsup_start_iter: int = 0,
+                 score_thr: float = 0.,
                  branches: Sequence[str] = ('sup', 'unsup_teacher', 'unsup_student'),
                  data_preprocessor: OptConfigType = None, init_cfg: OptConfigType = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -81,9 +95,22 @@ class PoseDual(BaseModel):
         self.net_names = [f'net{i + 1}' for i in range(self.num_networks)]
         for name, cfg in zip(self.net_names, configs):
             self.add_module(name, MODELS.build(cfg))
-        for name in self.net_names:
-            self._check_heatmap_estimator(name)
-        self._check_same_heatmap_grid()
+        model = type(self).__name__
+        # plain objects holding the heads (not sub-modules: no parameters of their own)
+        self._codecs = [build_codec_consistency(getattr(self, n), n, model)
+                        for n in self.net_names]
+        self._check_keypoint_counts()
+        if all(c is None for c in self._codecs):
+            for name in self.net_names:
+                self._check_heatmap_estimator(name)
+            self._check_same_heatmap_grid()
+        elif any(c is None for c in self._codecs):
+            raise TypeError(f'{model}: net1 and net2 must both have heatmap heads or both '
+                            'other heads (a heatmap teacher is warped, the others go through '
+                            f'their codecs); got {[type(n.head).__name__ for n in self.nets]}')
+        else:
+            self._check_same_input_size()
+        self.score_thr = score_thr
         self.predict_on = predict_on  # validated by the setter
         self.sup_weight, self.unsup_weight = sup_weight, unsup_weight
         self.teacher_mode, self.teacher_view = teacher_mode, teacher_view
@@ -139,10 +166,31 @@ class PoseDual(BaseModel):
                 f'(input_size, heatmap_size); net1 has {grids[0]}, net2 has {grids[1]}: a '
                 'teacher would be decoded with the other network\'s stride')
 
+    def _check_keypoint_counts(self) -> None:
+        counts = [getattr(n.head, 'out_channels', None) or getattr(n.head, 'num_joints', None)
+                  for n in self.nets]
+        if len(set(counts)) > 1:
+            raise ValueError(
+                f'{type(self).__name__}: estimator and estimator2 predict different keypoint '
+                f'counts (net1 {type(self.nets[0].head).__name__}: {counts[0]}, net2 '
+                f'{type(self.nets[1].head).__name__}: {counts[1]}); each network is the '
+                "other's teacher, keypoint by keypoint")
+
+    def _check_same_input_size(self) -> None:
+        sizes = [c.input_size for c in self._codecs]
+        if len(set(sizes)) > 1:
+            raise ValueError(f'{type(self).__name__}: estimator and estimator2 must share the '
+                             f'codec input_size; net1 has {sizes[0]}, net2 has {sizes[-1]}')
+
     def _stride(self, net) -> Tuple[float, float]:
         codec = net.head.decoder
         return (codec.input_size[0] / codec.heatmap_size[0],
                 codec.input_size[1] / codec.heatmap_size[1])
+
+    def _head_output(self, index: int, net, images: torch.Tensor):
+        """The head's raw output (heatmaps, SimCC vectors, coordinates) on ``images``."""
+        codec = self._codecs[index]
+        return self._heatmaps(net, images) if codec is None else codec.forward(net, images)
 
     @staticmethod
     def _heatmaps(net, images: torch.Tensor) -> torch.Tensor:
@@ -160,7 +208,7 @@ class PoseDual(BaseModel):
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
             images = inputs[self.teacher_branch] if isinstance(inputs, dict) else inputs
-            return [self._heatmaps(net, images) for net in self.nets]
+            return [self._head_output(i, net, images) for i, net in enumerate(self.nets)]
         raise RuntimeError(f'Invalid mode "{mode}"')
 
     def loss(self, inputs: Dict[str, torch.Tensor],
@@ -233,22 +281,28 @@ class PoseDual(BaseModel):
                 for key, value in losses.items()}
 
     def _consistency_loss(self, name: str, images: torch.Tensor,
-                          target: torch.Tensor) -> Dict[str, torch.Tensor]:
+                          target) -> Dict[str, torch.Tensor]:
         pred = getattr(self, name)(images, None, mode='tensor')
-        loss_module = self._unwrap(getattr(self, name)).head.loss_module
-        loss = loss_module(pred, target, pred.new_ones(pred.shape[:2]))
+        codec = self._codecs[self.net_names.index(name)]
+        if codec is None:  # heatmaps: the warped teacher heatmaps, every keypoint weighted 1
+            loss_module = self._unwrap(getattr(self, name)).head.loss_module
+            loss = loss_module(pred, target, pred.new_ones(pred.shape[:2]))
+        else:  # the teacher's keypoints encoded by this head's codec, score-weighted
+            loss = codec.loss(pred, *target)
         return {f'unsup_{name}_loss': self.unsup_weight * loss}
 
-    def _teacher_pass(self, images: torch.Tensor, views: torch.Tensor) -> List[torch.Tensor]:
-        """Teacher heatmaps of every network on the teacher view (no gradient)."""
+    def _teacher_pass(self, images: torch.Tensor, views: torch.Tensor) -> list:
+        """Teacher outputs of every network on the teacher view (no gradient)."""
         out = []
         with torch.no_grad():
-            for net in self.nets:
+            for i, net in enumerate(self.nets):
                 was_training = net.training
                 if self.teacher_mode == 'eval':
                     net.eval()
                 x = images if views is None else warp_tensor(images, views)
-                out.append(self._heatmaps(net, x).detach())
+                pred = self._head_output(i, net, x)
+                out.append(pred.detach() if isinstance(pred, torch.Tensor)
+                           else tuple(p.detach() for p in pred))
                 net.train(was_training)
         return out
 
@@ -275,6 +329,10 @@ class PoseDual(BaseModel):
         for i, student in enumerate(self.nets):
             other = (i + 1) % self.num_networks
             teacher = teachers[other]
+            if self._codecs[i] is not None:
+                students.append(self._codec_target(
+                    i, other, teacher, student_src, hard, teacher_views, generator, logs))
+                continue
             stride = self._stride(student)
             logs[f'response_{self.net_names[other]}'] = teacher.amax(dim=(2, 3)).mean()
             x = student_src
@@ -287,6 +345,28 @@ class PoseDual(BaseModel):
                 x = joint_cutout(x, centers, half)
             students.append((warp_tensor(x, hard), warp_tensor(teacher, to_hard, stride)))
         return logs, students
+
+    def _codec_target(self, i: int, other: int, teacher, student_src: torch.Tensor,
+                      hard: torch.Tensor, teacher_views: Optional[torch.Tensor],
+                      generator: torch.Generator, logs: dict) -> tuple:
+        """Hard view of student ``i`` and its target from teacher ``other``'s output: decoded
+        by the teacher's codec, mapped to the hard view, encoded by the student's codec."""
+        t_codec, s_codec = self._codecs[other], self._codecs[i]
+        joints, scores = t_codec.decode(teacher)  # teacher-view input pixels
+        if t_codec.has_confidence:
+            logs[f'response_{self.net_names[other]}'] = t_codec.confidence(teacher).mean()
+        if teacher_views is not None:  # back to easy-view pixels
+            joints = apply_to_points(torch.linalg.inv(teacher_views), joints)
+        x = student_src
+        if self.joint_cutout_cfg is not None:  # at the teacher's decoded joints
+            b, _, h, w = x.shape
+            centers, half = sample_joint_cutout(joints, (w, h), generator=generator,
+                                                **self.joint_cutout_cfg)
+            x = joint_cutout(x, centers, half)
+        weights = torch.where(scores >= self.score_thr, scores.clamp(0, 1),
+                              torch.zeros_like(scores))
+        target, weights = s_codec.encode(apply_to_points(hard, joints), weights)
+        return warp_tensor(x, hard), (target, weights)
 
     # ------------------------------------------------------------------ inference
     def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
@@ -307,6 +387,8 @@ class PoseDual(BaseModel):
         if unknown:
             raise ValueError(f'unknown prediction modes {unknown}; {self.predict_modes}')
         needed = self.net_names if 'ensemble' in modes else list(modes)
+        if self._codecs[0] is not None:
+            return self._codec_predict(inputs, data_samples, modes, needed)
         preds, heatmaps = {}, {}
         for name in needed:
             net = self._unwrap(getattr(self, name))
@@ -324,6 +406,34 @@ class PoseDual(BaseModel):
                 mean = torch.stack([heatmaps[n] for n in self.net_names]).mean(0)
                 out[mode] = first.add_pred_to_datasample(first.head.decode(mean), None,
                                                          samples)
+            else:
+                net = self._unwrap(getattr(self, mode))
+                out[mode] = net.add_pred_to_datasample(preds[mode], None, samples)
+        return out
+
+    def _codec_predict(self, inputs: torch.Tensor, data_samples: list, modes: Sequence[str],
+                       needed: Sequence[str]) -> Dict[str, list]:
+        """:meth:`predict_modes_at_once` for heads decoded by their codecs: one head pass
+        per network; the ensemble averages SimCC vectors or score-weights coordinates."""
+        preds, raw = {}, {}
+        for name in needed:
+            index = self.net_names.index(name)
+            net = self._unwrap(getattr(self, name))
+            feats = net.extract_feat(inputs)
+            if net.test_cfg.get('flip_test', False):
+                feats = [feats, net.extract_feat(inputs.flip(-1))]
+            preds[name], raw[name] = self._codecs[index].predict(net, feats, data_samples,
+                                                                 net.test_cfg)
+        out = {}
+        for i, mode in enumerate(modes):
+            samples = data_samples if i == len(modes) - 1 else copy.deepcopy(data_samples)
+            if mode == 'ensemble':
+                first = self._codecs[0]
+                if len({type(c) for c in self._codecs}) == 1:
+                    mean = first.ensemble([raw[n] for n in self.net_names])
+                else:  # different head families: their decoded keypoints, score-weighted
+                    mean = CodecConsistency.ensemble(first, [preds[n] for n in self.net_names])
+                out[mode] = self.nets[0].add_pred_to_datasample(mean, None, samples)
             else:
                 net = self._unwrap(getattr(self, mode))
                 out[mode] = net.add_pred_to_datasample(preds[mode], None, samples)

@@ -223,11 +223,13 @@ def test_bad_configurations_are_refused():
                                       heatmap_size=(2, 2), sigma=1)))
     with pytest.raises(ValueError, match="predict_on must be one of .*'best'"):
         PoseDual(est, predict_on='best')
+    # a regression head is trained through its codec (test_pose_dual_any_head.py), but not
+    # next to a heatmap network
     reg = dict(est, head=dict(type='RegressionHead', in_channels=64, num_joints=17,
                               decoder=dict(type='RegressionLabel', input_size=(64, 64))),
                neck=dict(type='GlobalAveragePooling'))
-    with pytest.raises(TypeError, match='needs top-down estimators with a heatmap head'):
-        PoseDual(reg)
+    with pytest.raises(TypeError, match='must both have heatmap heads or both other heads'):
+        PoseDual(est, estimator2=reg)
 
 
 def test_estimator2_with_another_heatmap_grid_is_refused():
