@@ -18,7 +18,10 @@ on every rank (shared seed) and sliced by rank, as in mmdet's samplers. A factor
 starts a new round at the next stream position that is a multiple of the world size, which
 every rank reaches at the same logical time, so ranks stay in lockstep after a refresh.
 The sampler is infinite for ``IterBasedTrainLoop``; with ``epoch_length`` (batches per epoch)
-it is finite and works with ``EpochBasedTrainLoop``.
+it is finite and works with ``EpochBasedTrainLoop``. It shares the batch layout of mmdet's
+``MultiSourceSampler`` (``num_per_source`` images of each source per batch, in source order)
+but none of its drawing, epochs or state, so it is a sampler of its own rather than a
+subclass.
 
 Cost and resume. The stream of epoch ``e`` (``set_epoch``) is drawn from generators keyed by
 ``(seed, source, epoch, segment start)``: starting any epoch costs one round
@@ -37,9 +40,10 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Uni
 
 import numpy as np
 import torch
-from mmdet.datasets.samplers import MultiSourceSampler
 from mmdet.registry import DATA_SAMPLERS
+from mmengine.dist import get_dist_info, sync_random_seed
 from torch import Tensor
+from torch.utils.data import Sampler
 
 from .repeat_factor_stream import RepeatFactorStream, Segment
 
@@ -139,7 +143,7 @@ def crs_repeat_factors(labeled_classes: Sequence[Sequence[int]],
 
 
 @DATA_SAMPLERS.register_module()
-class ClassRebalancingSampler(MultiSourceSampler):
+class ClassRebalancingSampler(Sampler):
     """Labeled RFS + unlabeled CrS multi-source sampler (see the module docstring).
 
     Args:
@@ -162,12 +166,9 @@ class ClassRebalancingSampler(MultiSourceSampler):
                  shuffle: bool = True,
                  seed: Optional[int] = None,
                  epoch_length: Optional[int] = None) -> None:
-        super().__init__(
-            dataset=dataset,
-            batch_size=batch_size,
-            source_ratio=list(source_ratio),
-            shuffle=shuffle,
-            seed=seed)
+        if not hasattr(dataset, 'cumulative_sizes') or not hasattr(dataset, 'datasets'):
+            raise TypeError(f'ClassRebalancingSampler needs a ConcatDataset, got '
+                            f'{type(dataset).__name__}')
         if len(dataset.datasets) != 2:
             raise ValueError('ClassRebalancingSampler needs ConcatDataset([labeled, '
                              f'unlabeled]), got {len(dataset.datasets)} datasets')
@@ -175,6 +176,14 @@ class ClassRebalancingSampler(MultiSourceSampler):
             raise ValueError(f'labeled_oversample_thr must be >= 0, got {labeled_oversample_thr}')
         if epoch_length is not None and epoch_length < 1:
             raise ValueError(f'epoch_length must be >= 1 or None, got {epoch_length}')
+        self.rank, self.world_size = get_dist_info()
+        self.dataset = dataset
+        self.cumulative_sizes = [0] + list(dataset.cumulative_sizes)
+        self.batch_size = batch_size
+        self.source_ratio = list(source_ratio)
+        self.num_per_source = self.images_per_source(batch_size, self.source_ratio)
+        self.seed = sync_random_seed() if seed is None else seed
+        self.shuffle = shuffle
         self.epoch_length = epoch_length
         self.labeled_oversample_thr = labeled_oversample_thr
         labeled, unlabeled = dataset.datasets
@@ -189,10 +198,22 @@ class ClassRebalancingSampler(MultiSourceSampler):
         self._factors = [torch.as_tensor(labeled_factors, dtype=torch.float64),
                          torch.ones(len(unlabeled), dtype=torch.float64)]
         self._versions = [0, 0]
-        del self.source2inds  # mmdet's per-rank generators; the streams are built per epoch
         self.epoch = 0
         self._streams: Optional[List[RepeatFactorStream]] = None  # the latest iterator's
         self._restored: Optional[Tuple[int, List[List[Segment]]]] = None
+
+    @staticmethod
+    def images_per_source(batch_size: int, source_ratio: List[Union[int, float]]) -> List[int]:
+        """Images of each source per batch: ``int(batch_size * r / sum(ratio))`` for the
+        unlabeled source, the rest labeled (mmdet ``MultiSourceSampler``'s split)."""
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f'batch_size must be a positive int, got {batch_size!r}')
+        if len(source_ratio) != 2 or min(source_ratio) < 0 or sum(source_ratio) <= 0:
+            raise ValueError('source_ratio must be [labeled, unlabeled] with non-negative '
+                             f'entries and a positive sum, got {source_ratio}')
+        num = [int(batch_size * r / sum(source_ratio)) for r in source_ratio]
+        num[0] = batch_size - sum(num[1:])
+        return num
 
     # ------------------------------------------------------------- dataset info
     @property

@@ -242,3 +242,33 @@ def test_state_of_another_dataset_is_refused(concat):
     state['factors'][1] = [torch.ones(3, dtype=torch.float64)]
     with pytest.raises(ValueError, match='does not match'):
         sampler.load_state_dict(state)
+
+
+def test_stands_alone_with_multi_source_batch_layout(concat):
+    """Not a subclass of mmdet's MultiSourceSampler (it shares none of its drawing, epochs
+    or state) but the same batch layout: int(b * r / sum) unlabeled images, the rest
+    labeled, labeled first in every batch."""
+    from mmdet.datasets.samplers import MultiSourceSampler
+    for batch_size, ratio in ((5, [1, 4]), (3, [1, 2]), (7, [2, 3]), (4, [1, 0]), (6, [0.5, 1])):
+        sampler = ClassRebalancingSampler(concat, batch_size=batch_size, source_ratio=ratio,
+                                          seed=0)
+        assert not isinstance(sampler, MultiSourceSampler)
+        reference = MultiSourceSampler(concat, batch_size=batch_size, source_ratio=ratio,
+                                       seed=0)
+        assert sampler.num_per_source == reference.num_per_source
+        assert sampler.cumulative_sizes == reference.cumulative_sizes
+        assert len(sampler) == len(reference) == len(concat)
+        num_lab = sampler.num_per_source[0]
+        batch = list(islice(iter(sampler), 2 * batch_size))
+        for start in (0, batch_size):
+            labeled = batch[start:start + num_lab]
+            unlabeled = batch[start + num_lab:start + batch_size]
+            assert all(i < len(concat.datasets[0]) for i in labeled)
+            assert all(i >= len(concat.datasets[0]) for i in unlabeled)
+    for bad in ([1, 2, 3], [-1, 2], [0, 0]):
+        with pytest.raises(ValueError, match='source_ratio'):
+            ClassRebalancingSampler(concat, batch_size=3, source_ratio=bad)
+    with pytest.raises(ValueError, match='batch_size'):
+        ClassRebalancingSampler(concat, batch_size=0, source_ratio=[1, 2])
+    with pytest.raises(TypeError, match='ConcatDataset'):
+        ClassRebalancingSampler(concat.datasets[0], batch_size=3, source_ratio=[1, 2])
