@@ -1,7 +1,10 @@
 # STLD-HM-HRNet on 300W (seed 003): MMPose's own HRNetV2-W18 300W model (concatenated
 # 4-branch features -> 1x1 conv -> heatmaps) with the head swapped for STLDHeatmapHead (second
 # 1x1 output for pseudo-labels), the paper's optimiser/schedule and the self-training runner.
-_base_ = ['mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py']
+_base_ = [
+    'mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py',
+    './stld_release_pipeline.py'
+]
 custom_imports = dict(imports=['mmssl'], allow_failed_imports=False)
 
 runner_type = 'SelfTrainingRunner'
@@ -27,8 +30,27 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=16)
 default_hooks = dict(checkpoint=dict(save_best=None, interval=10, max_keep_ckpts=1))
 
+# ---- data: the release's augmentation and crop (./stld_release_pipeline.py), MMPose's codec
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=_base_.stld_release_crop_padding),
+    *_base_.stld_release_box_augment,
+    dict(type='TopdownAffine', input_size=_base_.codec['input_size']),
+    *_base_.stld_release_crop_augment,
+    dict(type='GenerateTarget', encoder=_base_.codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=_base_.stld_release_crop_padding),
+    dict(type='TopdownAffine', input_size=_base_.codec['input_size']),
+    dict(type='PackPoseInputs')
+]
 train_dataloader = dict(
     batch_size=16,
-    dataset=dict(ann_file='annotations/semi/face_landmarks_300w_train.labeled@157.json'))
+    dataset=dict(ann_file='annotations/semi/face_landmarks_300w_train.labeled@157.json',
+                 pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = val_dataloader
 val_evaluator = dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance')
 test_evaluator = val_evaluator

@@ -5,7 +5,10 @@
 # for pseudo-labels. MMPose's 300W config supplies the common runtime/data parts; each
 # per-dataset base sets its dataset, keypoint count (model.head.num_keypoints), split files
 # and, where it differs, the NME normalisation.
-_base_ = ['mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py']
+_base_ = [
+    'mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py',
+    './stld_release_pipeline.py'
+]
 custom_imports = dict(imports=['mmssl'], allow_failed_imports=False)
 
 runner_type = 'SelfTrainingRunner'
@@ -42,16 +45,24 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=16)
 default_hooks = dict(checkpoint=dict(save_best=None, interval=40, max_keep_ckpts=1))
 
+# ---- data: the release's augmentation and crop (./stld_release_pipeline.py)
 train_pipeline = [
     dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=60,
-         scale_factor=(0.75, 1.25)),
+    dict(type='GetBBoxCenterScale', padding=_base_.stld_release_crop_padding),
+    *_base_.stld_release_box_augment,
     dict(type='TopdownAffine', input_size=codec['input_size']),
+    *_base_.stld_release_crop_augment,
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs')
 ]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=_base_.stld_release_crop_padding),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')
+]
 train_dataloader = dict(batch_size=16, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = val_dataloader
 val_evaluator = dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance')
 test_evaluator = val_evaluator

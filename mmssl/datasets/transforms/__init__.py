@@ -1,11 +1,15 @@
 """Data transforms (registered in mmpose's TRANSFORMS on import)."""
 from .clipped_bbox_transform import ClippedNormalBBoxTransform
 from .photometric_randaugment import PhotometricRandAugment
+from .random_gaussian_blur import RandomGaussianBlur
+from .random_occlusion_box import RandomOcclusionBox
 from .semi_packing import PackSemiPoseInputs, PoseMultiBranch
 from .stld_source import STLDSetSource
 from .topdown_affine_with_matrix import TopdownAffineWithMatrix, flip_matrix
+from .uniform_bbox_transform import UniformBBoxTransform
 
 __all__ = [
     'ClippedNormalBBoxTransform', 'PackSemiPoseInputs', 'PhotometricRandAugment',
-    'PoseMultiBranch', 'STLDSetSource', 'TopdownAffineWithMatrix', 'flip_matrix'
+    'PoseMultiBranch', 'RandomGaussianBlur', 'RandomOcclusionBox', 'STLDSetSource',
+    'TopdownAffineWithMatrix', 'UniformBBoxTransform', 'flip_matrix'
 ]
