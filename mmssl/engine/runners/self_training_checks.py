@@ -6,7 +6,8 @@ match the number of rounds, an STLD run with a head that has no shrink output) i
 here, with the file or setting named, instead of hours later in some stage.
 """
 import copy
-from typing import Optional
+import warnings
+from typing import Optional, Sequence
 
 from mmengine.config import Config
 from mmpose.registry import DATASETS as POSE_DATASETS
@@ -24,6 +25,7 @@ DEFAULT_SETTINGS = dict(
     unlabeled_dataset=None,
     unlabeled_dataloader=None,
     curriculum=None,
+    strict_curriculum=True,
     pseudo_loss_weights=None,
     pretrain_speedup=5,
     labeled_min_size=100,
@@ -114,6 +116,59 @@ def unlabeled_dataset_cfg(cfg: Config, settings: dict) -> dict:
     return dataset
 
 
+def check_curriculum(curriculum: Sequence[float], kind: str, standard: float,
+                     strict: bool = True) -> None:
+    """Refuse a shrink curriculum that is not STLD's coarse-to-fine one.
+
+    STLD's task curriculum starts coarse (wide Gaussians / a large p) and ends at standard
+    regression, so that the last round trains pseudo-labels exactly like ground truth:
+
+    - the values must not grow from one round to the next (sigma_t or p_t, coarse to fine);
+    - the last sigma must be sigma_std, the ground truth's target sigma (heatmap heads);
+    - the last p must be 1, the ground truth's L1 loss (coordinate heads).
+
+    Args:
+        curriculum (Sequence[float]): ``self_training.curriculum`` (rounds 2..T).
+        kind (str): The head's ``shrink_kind``: ``'heatmap_sigma'`` or ``'lp'``.
+        standard (float): sigma_std (heatmap heads) or 1 (coordinate heads).
+        strict (bool): Raise on a violation (default); with ``False``, which a user sets
+            explicitly (``self_training.strict_curriculum=False``), warn instead.
+
+    Raises:
+        ValueError: on a violation when ``strict``.
+    """
+    if not curriculum:
+        return
+    values = [float(v) for v in curriculum]
+    name = 'sigma_t of the pseudo-label heatmaps' if kind == 'heatmap_sigma' else \
+        'p_t of the Lp shrink loss'
+    paper = '[2.2, 1.8, 1.5]' if kind == 'heatmap_sigma' else '[2.4, 1.6, 1.0]'
+    problems = []
+    for t, (a, b) in enumerate(zip(values, values[1:]), start=2):
+        if b > a:
+            problems.append(f'it is not coarse-to-fine: {name} grows from {a} (round {t}) to '
+                            f'{b} (round {t + 1}); STLD shrinks it over the rounds (the '
+                            f'paper: {paper})')
+    if values[-1] != standard:
+        if kind == 'heatmap_sigma':
+            problems.append(f'its last sigma {values[-1]} is not sigma_std = {standard} (the '
+                            'sigma of the ground-truth targets, GenerateTarget in the train '
+                            'pipeline): the last round must train pseudo-labels with standard '
+                            'regression')
+        else:
+            problems.append(f'its last p {values[-1]} is not 1 (the L1 loss of the ground '
+                            'truth): the last round must train pseudo-labels with standard '
+                            'regression')
+    if not problems:
+        return
+    msg = f'self_training.curriculum {list(curriculum)}: ' + '; '.join(problems)
+    if strict:
+        raise ValueError(msg + '. To run such a curriculum anyway, set '
+                         'self_training.strict_curriculum=False (then this is a warning).')
+    warnings.warn(msg + ' (self_training.strict_curriculum=False: running it anyway)',
+                  UserWarning)
+
+
 def check_inputs(cfg: Config, settings: dict, unlabeled: dict) -> dict:
     """Validate files, keypoint counts and the head; return facts the runner needs.
 
@@ -161,6 +216,8 @@ def check_inputs(cfg: Config, settings: dict, unlabeled: dict) -> dict:
             need = 'sigma > 0' if kind == 'heatmap_sigma' else 'p >= 1'
             raise ValueError(f'self_training.curriculum {settings["curriculum"]}: invalid '
                              f'values {bad} ({need})')
+        check_curriculum(settings['curriculum'], kind, standard,
+                         strict=settings['strict_curriculum'])
     decoder = cfg.model.get('head', {}).get('decoder') or {}
     if settings['mode'] == 'selection' and decoder.get('type') == 'RegressionLabel':
         raise ValueError('mode="selection" needs a confidence per keypoint, and coordinate '

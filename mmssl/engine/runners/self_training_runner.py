@@ -20,6 +20,9 @@ Selected with ``runner_type = 'SelfTrainingRunner'``, so the unchanged ``tools/t
   ``pseudo_loss_weights`` (T-1 lambdas; default 0.1 for t < T, 1 for t = T),
   ``pretrain_speedup`` (rounds >= 2 pretrain from the previous pretrain for 1/speedup of the
   schedule), ``labeled_min_size`` (oversample the labeled set to this size).
+- ``strict_curriculum`` (default True): refuse a curriculum that is not coarse-to-fine or
+  does not end at standard regression (last sigma = the ground truth's sigma, last p = 1);
+  ``False`` runs it with a warning.
 - ``unlabeled_ann_file`` (required), ``unlabeled_dataset`` / ``unlabeled_dataloader``
   (overrides of the pseudo-labelling dataset and loader), ``pseudo_flip_test``,
   ``pseudo_gt_ann_file`` (analysis only: hidden labels of the unlabeled images, to log the
