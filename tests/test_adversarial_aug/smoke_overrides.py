@@ -6,25 +6,36 @@ Applied after the harness's generic edits. What cannot run as configured here:
   HourglassNet is made tiny (32x32 input, 2 downsamplings: bridge skips at 8 and 4 px, 16
   channels below the stem), the codec and pipelines follow;
 * a joint-training batch must hold one image per enabled share: batch 3;
-* LSP has no fixture: the COCO fixture is converted to LSP's 14 joints in ``tmp_dir``
-  (a real COCO-format file with LSP keypoints, read by the config's CocoDataset + metainfo);
+* LSP has no fixture: the COCO fixture is converted to LSP's 14 joints in ``tmp_dir``, in
+  the order of the config's metainfo (a real COCO-format file with LSP keypoints, read by
+  the config's CocoDataset + metainfo);
 * the harness halves the synthetic configs' 64x64 input: ResNet's third stage (2x2) is
   then smaller than the 4x4 occlusion grid, so G reads and AHO masks the first two.
 """
 import json
 from pathlib import Path
 
-# LSP joint <- COCO joint (neck: the shoulders' midpoint, head top: the nose)
-LSP_FROM_COCO = [16, 14, 12, 11, 13, 15, 10, 8, 6, 5, 7, 9, None, 0]
+# COCO joint of each LSP joint name (neck: the shoulders' midpoint, head top: the nose)
+COCO_OF_LSP = dict(right_ankle=16, right_knee=14, right_hip=12, left_hip=11, left_knee=13,
+                   left_ankle=15, right_wrist=10, right_elbow=8, right_shoulder=6,
+                   left_shoulder=5, left_elbow=7, left_wrist=9, neck=None, head_top=0)
 
 
-def _coco_to_lsp(src: Path, dst: Path) -> None:
+def _lsp_from_coco(metainfo_file: str) -> list:
+    """COCO joint index (None: neck) of every keypoint, in the order of the metainfo."""
+    from mmengine.config import Config
+    info = Config.fromfile(metainfo_file).dataset_info.keypoint_info
+    return [COCO_OF_LSP[info[i]['name']] for i in range(len(info))]
+
+
+def _coco_to_lsp(src: Path, dst: Path, metainfo_file: str) -> None:
     data = json.loads(src.read_text())
+    order = _lsp_from_coco(metainfo_file)
     for ann in data['annotations']:
         k = ann['keypoints']
         pts = [k[3 * i:3 * i + 3] for i in range(17)]
         out = []
-        for j in LSP_FROM_COCO:
+        for j in order:
             if j is None:
                 a, b = pts[5], pts[6]
                 vis = min(a[2], b[2])
@@ -71,7 +82,7 @@ def smoke_overrides(cfg, tmp_dir) -> None:
         if str(meta.get('from_file', '')).endswith('lsp.py'):
             dst = Path(tmp_dir) / 'lsp_from_coco_fixture.json'
             if not dst.exists():
-                _coco_to_lsp(Path(ds.data_root) / ds.ann_file, dst)
+                _coco_to_lsp(Path(ds.data_root) / ds.ann_file, dst, str(meta['from_file']))
             ds.ann_file = str(dst)
     _walk_pipelines(cfg, lsp)
     if est.backbone.type == 'ResNet':  # halved input: the 3rd stage is below the grid

@@ -10,6 +10,6 @@ load_from = 'work_dirs/adv-aug_hourglass52_stage2-augmenter_8xb24-1e_lsp-256x256
 train_cfg = dict(max_epochs=200, val_interval=10)
 param_scheduler = dict(
     _delete_=True,
-    pose=[dict(type='ReduceOnPlateauLR', monitor='PCK', rule='greater', factor=0.2,
+    pose=[dict(type='ReduceOnPlateauLR', monitor='tPCK', rule='greater', factor=0.2,
                patience=3, min_value=5e-5, by_epoch=True)],
     augmenter=[dict(type='ConstantLR', factor=1.0, by_epoch=True)])

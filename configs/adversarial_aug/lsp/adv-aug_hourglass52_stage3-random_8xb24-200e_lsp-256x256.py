@@ -11,5 +11,5 @@ optim_wrapper = dict(
     _delete_=True,
     constructor='AdversarialOptimWrapperConstructor',
     pose=dict(optimizer=dict(type='RMSprop', lr=2.5e-4, alpha=0.99, eps=1e-8)))
-param_scheduler = [dict(type='ReduceOnPlateauLR', monitor='PCK', rule='greater', factor=0.2,
+param_scheduler = [dict(type='ReduceOnPlateauLR', monitor='tPCK', rule='greater', factor=0.2,
                         patience=3, min_value=5e-5, by_epoch=True)]
