@@ -22,7 +22,10 @@ lifter = dict(
     prior_weight=1.0,  # multiplier of the PPCA ridge weights
     min_visible=4)
 fusion = dict(
+    enabled=True,  # False: the stages' maps pass unchanged (mmpose's CPM, the plain baseline)
     init_weights=None,  # (w_proj, w_belief) per fused stage; None: (0, 1) early, (0.5, 0.5) late
+    init_eps=1e-3,  # softmax weights: a zero initial weight starts at 1e-3 (finite logit)
+    decode='gaussian',  # landmarks for the lifting: sub-pixel (log-parabola); 'argmax': integer
     backprop_lifting=True,  # seed: training works as well with False (no lifting gradients)
     vis_thr=0.1,  # a joint is visible to the lifting when its belief peak exceeds this
     sigma=1.0,  # projected belief maps: Gaussians of 1 px on the belief-map grid, peak 1
@@ -104,5 +107,13 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = [dict(type='MPJPE', mode='mpjpe'), dict(type='MPJPE', mode='p-mpjpe')]
+# 3D: the final lifted pose (pred_instances.keypoints_3d) and the pose lifted from each fused
+# stage (stage_keypoints_3d: MPJPE_s1 ...); 2D: the 2D prediction (pred_instances.keypoints).
+val_evaluator = [
+    dict(type='LiftingMPJPE', mode='mpjpe'),
+    dict(type='LiftingMPJPE', mode='p-mpjpe'),
+    dict(type='LiftingStageMPJPE', mode='mpjpe'),
+    dict(type='PCKAccuracy', thr=0.05, norm_item='bbox'),
+    dict(type='EPE'),
+]
 test_evaluator = val_evaluator

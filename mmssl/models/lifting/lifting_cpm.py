@@ -26,7 +26,8 @@ class LiftingCPM(CPM):
         lifter: Config of the lifter (e.g. ``dict(type='PPCAMixtureLifter',
             prior='pose_prior.npz')``) or a lifter instance.
         fusion: Keyword arguments of :class:`LiftingBeliefFusion` (``init_weights``,
-            ``backprop_lifting``, ``vis_thr``, ``sigma``, ``delta``, ``update_scale``).
+            ``init_eps``, ``enabled`` (False: plain CPM), ``decode``, ``backprop_lifting``,
+            ``vis_thr``, ``sigma``, ``delta``, ``update_scale``).
         **kwargs: Arguments of :class:`mmpose.models.backbones.CPM`.
     """
 
@@ -77,9 +78,11 @@ class LiftingCPM(CPM):
 
     @property
     def fusion_weights(self) -> Tensor:
-        """``(S - 1, 2)`` learned ``(w_proj, w_belief)`` per fused stage."""
+        """``(S - 1, 2)`` effective ``(w_proj, w_belief)`` per fused stage (softmax of the
+        learned logits: positive, rows sum to 1)."""
         return self.fusion.weights
 
     def stage_liftings(self) -> Sequence:
-        """The :class:`LiftingResult` of every fused stage from the last forward."""
+        """The :class:`LiftingResult` of every fused stage from the last forward (``None``
+        for stages that were not lifted: a disabled fusion in training)."""
         return list(self.fusion.last_results)
