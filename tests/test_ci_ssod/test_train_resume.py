@@ -58,7 +58,9 @@ def test_train_log_and_resume(tiny_cfg):
     keys = set().union(*lines)
     for key in ('gbr/w_maj', 'gbr/w_min', 'gbt/thr_min', 'gbr/pos_min', 'gbr/neg_maj',
                 'pseudo/num_min', 'crs/lambda', 'ci_ssod/w/ring', 'ci_ssod/thr/ring',
-                'ci_ssod/pseudo/circle', 'ci_ssod/pos/background', 'ci_ssod/neg_w/ring'):
+                'ci_ssod/pseudo/circle', 'ci_ssod/pos/background', 'ci_ssod/neg_w/ring',
+                'gbr/res_min', 'gbr/pos_unsup_min', 'gbr/neg_sup_maj', 'ci_ssod/pos_app/ring',
+                'ci_ssod/neg_app_unsup/ring', 'ci_ssod/res_app_sup/background'):
         assert key in keys, key
 
     # the plot tool reads these logs and writes a PNG
@@ -67,6 +69,8 @@ def test_train_log_and_resume(tiny_cfg):
                          osp.join(cfg.work_dir, 'curves.png'))
     assert osp.getsize(png) > 10000
     assert runs[0][1]['w']['ring'][-1][0] == 2  # (step, value) pairs per class
+    # Fig. 3 / 5 panels draw the applied gradients, not the solver's fixed point
+    assert plot_tool.gradient_stats('run', runs[0][1], ()) == ('pos_app', 'neg_app', '')
 
     ckpt = osp.join(cfg.work_dir, 'iter_2.pth')
     assert osp.isfile(ckpt)

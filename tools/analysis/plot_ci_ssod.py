@@ -7,11 +7,18 @@ RUN_DIR is a work dir (or a timestamped run inside it); the per-class scalars wr
 ``CISSODStatisticsHook`` are read from ``vis_data/scalars.json`` (LocalVisBackend). The first
 run is drawn dashed (the baseline), the others solid. Panels:
 
-(a) mean gradient norm (positive + negative, class weights applied) of the majority and the
-    minority classes (Figure 3); (b) positive vs negative gradient of one minority class in
-    every run (Figure 5); (c) GbR class weights of the last run; (d) GbT thresholds of the last
+(a) mean gradient norm (positive + negative) of the majority and the minority classes
+    (Figure 3); (b) positive vs negative gradient of one minority class in every run
+    (Figure 5); (c) GbR class weights of the last run; (d) GbT thresholds of the last
     run; (e) cumulative pseudo-labels of the majority and minority classes; (f) final AP on
     all / majority / minority classes when the runs were evaluated (``*bbox_mAP_{all,maj,min}``).
+
+Gradients in (a) and (b) are those the GbR loss really back-propagated (``pos_app`` /
+``neg_app``: per-RoI weights ``w_y ** beta / m``, label weights and normalisers included,
+labeled and unlabeled branches combined), not the solver's fixed point (``pos_w`` /
+``neg_w``: the accumulated matrix with ``w`` on every row, balanced by construction). Logs
+written before the applied gradients were logged fall back to ``pos_w`` / ``neg_w`` (legend
+"matrix x w"), or to the raw ``pos`` / ``neg`` for runs named in ``--raw-grad``.
 """
 import argparse
 import glob
@@ -87,6 +94,17 @@ def _group_metric(metrics: Dict[str, float], group: str) -> Optional[float]:
     return None if key is None else metrics[key]
 
 
+def gradient_stats(label: str, per_class: dict, raw_grad: Sequence[str]) -> Tuple[str, str,
+                                                                                 str]:
+    """(positive stat, negative stat, legend note) of a run's gradients for (a) and (b):
+    the applied gradients when logged, else the legacy ones (see the module docstring)."""
+    if label in raw_grad:
+        return 'pos', 'neg', ' (raw)'
+    if 'pos_app' in per_class:
+        return 'pos_app', 'neg_app', ''
+    return 'pos_w', 'neg_w', ' (matrix x w)'
+
+
 def plot(runs: List[Tuple[str, dict, dict]], minority: Sequence[str], cls: Optional[str],
          out: str, raw_grad: Sequence[str] = ()) -> str:
     """Draw the six panels; returns ``out``. Runs labelled in ``raw_grad`` are drawn with
@@ -105,25 +123,27 @@ def plot(runs: List[Tuple[str, dict, dict]], minority: Sequence[str], cls: Optio
     ax = axes[0, 0]
     for i, (label, per_class, _) in enumerate(runs):
         style = '--' if i == 0 and len(runs) > 1 else '-'
-        suffix = '' if label in raw_grad else '_w'
+        pos_stat, neg_stat, note = gradient_stats(label, per_class, raw_grad)
         for group, names in (('maj', majority), ('min', minority)):
-            steps, pos = _series(per_class, 'pos' + suffix, names)
-            _, neg = _series(per_class, 'neg' + suffix, names)
+            steps, pos = _series(per_class, pos_stat, names)
+            _, neg = _series(per_class, neg_stat, names)
             if len(steps):
                 ax.plot(steps, np.nanmean(pos + neg, axis=1), style, color=colors[group],
-                        label=f'{label} {group}')
-    ax.set(title='(a) mean gradient norm per class (Fig. 3)', xlabel='iteration')
+                        label=f'{label} {group}{note}')
+    ax.set(title='(a) mean applied gradient norm per class (Fig. 3)', xlabel='iteration')
     ax.legend(fontsize=8)
 
     ax = axes[0, 1]
     for i, (label, per_class, _) in enumerate(runs):
         style = '--' if i == 0 and len(runs) > 1 else '-'
-        suffix = '' if label in raw_grad else '_w'
-        for stat, color in (('pos', 'tab:green'), ('neg', 'tab:red')):
-            steps, val = _series(per_class, stat + suffix, [cls])
+        stats = gradient_stats(label, per_class, raw_grad)
+        for stat, color in zip(stats[:2], ('tab:green', 'tab:red')):
+            steps, val = _series(per_class, stat, [cls])
             if len(steps):
-                ax.plot(steps, val[:, 0], style, color=color, label=f'{label} {stat[:3]}')
-    ax.set(title=f'(b) positive vs negative gradient: {cls} (Fig. 5)', xlabel='iteration')
+                ax.plot(steps, val[:, 0], style, color=color,
+                        label=f'{label} {stat[:3]}{stats[2]}')
+    ax.set(title=f'(b) applied positive vs negative gradient: {cls} (Fig. 5)',
+           xlabel='iteration')
     ax.legend(fontsize=8)
 
     for ax, stat, title in ((axes[0, 2], 'w', '(c) GbR class weights'),
@@ -185,7 +205,7 @@ def main() -> None:
     parser.add_argument('--out', default='ci_ssod_curves.png')
     parser.add_argument('--raw-grad', nargs='*', default=(),
                         help='labels of runs to draw with unweighted gradients (logs written '
-                        'before the applied-weight logging fix, where pos_w/neg_w of a '
+                        'before the applied gradients were logged, where pos_w/neg_w of a '
                         'reweight=False run carry the solved, unapplied weights)')
     args = parser.parse_args()
     labels = args.labels or [osp.basename(osp.normpath(r)) for r in args.runs]

@@ -10,11 +10,19 @@ of each GbR loss of the student and the detector's GbT update, then logs
 
 * through the MessageHub (text log and every visualizer backend, every logger interval):
   group means (majority / minority / background) of the class weights ``gbr/w_*``, of the
-  thresholds ``gbt/thr_*``, of the positive and negative gradients ``gbr/pos_*``,
-  ``gbr/neg_*`` and the pseudo-label count per iteration ``pseudo/num_*``;
+  thresholds ``gbt/thr_*``, of the positive and negative gradients the loss really applied
+  and their balance residual ``gbr/pos_*``, ``gbr/neg_*``, ``gbr/res_*`` (branches combined)
+  and ``gbr/{pos,neg,res}_<branch>_*`` (per branch, e.g. ``sup`` / ``unsup``), and the
+  pseudo-label count per iteration ``pseudo/num_*``;
 * through ``runner.visualizer.add_scalars`` every ``interval`` iterations: the per-class
-  vectors ``ci_ssod/<stat>/<class>`` (``w``, ``thr``, ``score``, ``pseudo``, ``pos``,
-  ``neg``, ``pos_w``, ``neg_w``), read by ``tools/analysis/plot_ci_ssod.py``.
+  vectors ``ci_ssod/<stat>/<class>`` (``w``, ``thr``, ``score``, ``pseudo``; applied
+  gradients ``pos_app``, ``neg_app``, ``res_app`` and ``*_app_<branch>``; the solver's matrix
+  ``pos``, ``neg`` and its fixed point ``pos_w``, ``neg_w``), read by
+  ``tools/analysis/plot_ci_ssod.py``.
+
+The applied gradients are those of the GbR loss output (see
+:mod:`mmssl.models.detectors.applied_gradients`); ``pos_w``/``neg_w`` (the accumulated matrix
+with ``w`` on every row) balance by construction and are kept for the solver's view only.
 """
 import json
 import os.path as osp
@@ -128,9 +136,12 @@ class CISSODStatisticsHook(Hook):
     def _log(self, runner, stats: Dict[str, Tensor]) -> None:
         hub = runner.message_hub
         num = len(self.class_names)
+        group_means = [('w', 'gbr/w'), ('thr', 'gbt/thr')]
+        for key in stats:
+            if key.startswith(('pos_app', 'neg_app', 'res_app')):  # e.g. pos_app_unsup
+                group_means.append((key, 'gbr/' + key.replace('_app', '', 1)))
         for group, mask in self._groups.items():
-            for key, name in (('w', 'gbr/w'), ('pos_w', 'gbr/pos'), ('neg_w', 'gbr/neg'),
-                              ('thr', 'gbt/thr')):
+            for key, name in group_means:
                 if key in stats:
                     hub.update_scalar(f'train/{name}_{group}',
                                       float(stats[key][:num][mask].mean()))

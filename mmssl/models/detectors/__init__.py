@@ -2,6 +2,7 @@
 
 Registered into ``mmdet.registry.MODELS`` on import.
 """
+from .applied_gradients import AppliedGradientMeter, applied_gradients
 from .ci_pseudo_label_mixin import CIPseudoLabelMixin
 from .ci_semi_base import CISemiBaseDetector
 from .ci_soft_teacher import CISoftTeacher
@@ -16,5 +17,6 @@ __all__ = [
     'CISoftTeacher', 'CISemiBaseDetector', 'CIPseudoLabelMixin', 'GbRCrossEntropyLoss',
     'ClassWiseThresholds', 'gbt_thresholds', 'GradientMatrixAccumulator',
     'softmax_ce_grad_matrix', 'positive_negative_gradients', 'LearnableClassWeights',
-    'jacobi_step', 'jacobi_target', 'solve_balance_direct', 'balance_residual'
+    'jacobi_step', 'jacobi_target', 'solve_balance_direct', 'balance_residual',
+    'AppliedGradientMeter', 'applied_gradients'
 ]

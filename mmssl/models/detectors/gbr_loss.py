@@ -30,6 +30,7 @@ from mmdet.registry import MODELS
 from mmengine.dist import all_reduce
 from torch import Tensor, nn
 
+from .applied_gradients import AppliedGradientMeter, gradient_coefficients
 from .class_weight_solver import LearnableClassWeights, jacobi_step
 from .gradient_matrix import GradientMatrixAccumulator, positive_negative_gradients
 
@@ -125,6 +126,8 @@ class GbRCrossEntropyLoss(nn.Module):
 
         self.grad_stats = GradientMatrixAccumulator(
             num_classes + 1, len(branches), warmup_iters=warmup_iters, momentum=momentum)
+        self.applied_grads = AppliedGradientMeter(
+            num_classes + 1, len(branches), warmup_iters=warmup_iters, momentum=momentum)
         self.learnable = LearnableClassWeights(
             num_classes + 1, lr=learnable_lr, momentum=learnable_momentum, **
             self.clamps) if solver == 'learnable' else None
@@ -189,10 +192,16 @@ class GbRCrossEntropyLoss(nn.Module):
         branch = self._branch
         if branch is not None:
             class_w = self.class_weights[label].pow(self.betas[branch])
-            if self.training:
+            record = self.training
+            if record:
                 self._record(branch, cls_score, label, sample_weight, class_w)
             if self.reweight and self.is_active:
                 sample_weight = sample_weight * (class_w / self.weight_norm[branch])
+            if record:  # the weights of the loss actually returned
+                self.applied_grads.add(
+                    branch, cls_score, label,
+                    gradient_coefficients(sample_weight, reduction, avg_factor,
+                                          self.loss_weight))
         loss = weight_reduce_loss(
             loss, weight=sample_weight, reduction=reduction, avg_factor=avg_factor)
         return self.loss_weight * loss
@@ -228,6 +237,7 @@ class GbRCrossEntropyLoss(nn.Module):
         all_reduce(norm, op='sum')
         norm = norm.clone()
         self._norm_pending.zero_()
+        self.applied_grads.step()
         batch = self.grad_stats.step(self.grad_scales)
         if batch is None:
             return False
@@ -250,16 +260,23 @@ class GbRCrossEntropyLoss(nn.Module):
 
     # --------------------------------------------------------------- logging
     def gradient_norms(self) -> Dict[str, Tensor]:
-        """Per-class positive / negative gradients of the accumulated matrix.
+        """Per-class positive / negative gradients, each (n + 1, ).
 
         Returns:
-            dict: ``pos``/``neg`` without weights and ``pos_w``/``neg_w`` with the class
-            weights the loss applies (all 1 during warm-up and with ``reweight=False``, where
-            the solved weights are only logged), each (n + 1, ).
+            dict: From the solver's accumulated matrix: ``pos``/``neg`` without weights and
+            ``pos_w``/``neg_w`` with the class weights on its rows (the solver's fixed point,
+            balanced by construction once the weights converge; equal to ``pos``/``neg``
+            during warm-up and with ``reweight=False``). What the loss really applied
+            (:meth:`AppliedGradientMeter.gradients`): ``pos_app``/``neg_app``/``res_app``
+            (branches combined with their ``grad_scale``) and
+            ``pos_app_<branch>``/``neg_app_<branch>``/``res_app_<branch>``.
         """
         matrix = self.grad_stats.matrix
         pos, neg = positive_negative_gradients(matrix)
-        if not (self.reweight and self.is_active):
-            return dict(pos=pos, neg=neg, pos_w=pos.clone(), neg_w=neg.clone())
-        pos_w, neg_w = positive_negative_gradients(matrix, self.class_weights)
-        return dict(pos=pos, neg=neg, pos_w=pos_w, neg_w=neg_w)
+        if self.reweight and self.is_active:
+            pos_w, neg_w = positive_negative_gradients(matrix, self.class_weights)
+        else:
+            pos_w, neg_w = pos.clone(), neg.clone()
+        out = dict(pos=pos, neg=neg, pos_w=pos_w, neg_w=neg_w)
+        out.update(self.applied_grads.gradients(self.branch_names, self.grad_scales))
+        return out
