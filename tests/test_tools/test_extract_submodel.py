@@ -234,6 +234,7 @@ def test_ci_ssod_exports_teacher_and_student(tmp_path, monkeypatch):
                            original['student.rpn_head.rpn_cls.weight'])  # EMA teacher
     metrics = _tools_test(*paths['teacher'], tmp_path, monkeypatch)
     assert 'coco/bbox_mAP' in metrics and 'coco/bbox_mAP_min' in metrics
+    predictions = {}
     for name, (out_cfg, out_ckpt) in paths.items():
         model = init_detector(out_cfg, out_ckpt, device='cpu')
         assert type(model) is FasterRCNN
@@ -242,6 +243,19 @@ def test_ci_ssod_exports_teacher_and_student(tmp_path, monkeypatch):
         result = inference_detector(model, COCO_IMAGE)
         assert result.pred_instances.bboxes.shape[1] == 4
         _loaded_weights_match(model, _state(out_ckpt))
+        # the plain detector predicts exactly what the CI-SSOD model's network predicts
+        ci_model = init_detector(cfg_path, ckpt, device='cpu',
+                                 cfg_options={'model.semi_test_cfg.predict_on': name})
+        assert type(ci_model).__name__ == 'CISoftTeacher'
+        expected = inference_detector(ci_model, COCO_IMAGE).pred_instances
+        got = result.pred_instances
+        assert len(expected) > 0 and len(got) == len(expected)
+        assert torch.equal(got.labels, expected.labels)
+        torch.testing.assert_close(got.scores, expected.scores, rtol=0, atol=0)
+        torch.testing.assert_close(got.bboxes, expected.bboxes, rtol=0, atol=0)
+        predictions[name] = got
+    # and the two exports are the two networks (an EMA teacher is not its student)
+    assert not torch.equal(predictions['teacher'].scores, predictions['student'].scores)
 
 
 @pytest.mark.usefixtures('unformatted_config_text')
