@@ -4,7 +4,7 @@ Applied after the harness's generic edits. What cannot run as configured here:
 
 * the full hourglass at 256x256 is too slow for a CPU smoke run: the same mmpose
   HourglassNet is made tiny (32x32 input, 2 downsamplings: bridge skips at 8 and 4 px, 16
-  channels below the stem), the codec and pipelines follow;
+  channels below the stem; 8 stacks become 2), the codec and pipelines follow;
 * a joint-training batch must hold one image per enabled share: batch 3;
 * LSP has no fixture: the COCO fixture is converted to LSP's 14 joints in ``tmp_dir``, in
   the order of the config's metainfo (a real COCO-format file with LSP keypoints, read by
@@ -65,6 +65,9 @@ def smoke_overrides(cfg, tmp_dir) -> None:
         est.backbone.update(downsample_times=2, stage_channels=(256, 16, 16),
                             stage_blocks=(1, 1, 1), feat_channel=16)
         est.head.update(in_channels=16, decoder=codec)
+        if est.backbone.get('num_stacks', 1) > 2:  # the 8-stack configs: 2 stacks, the
+            est.backbone.num_stacks = 2  # same multi-stack bridge, masks and supervision
+            est.head.num_stages = 2
         model.augmenter = dict(channels=16)
 
         def retarget(ds):
