@@ -160,3 +160,23 @@ def test_ci_semi_base_detector_branches_and_thresholds(tiny_cfg):
     assert n_out == sum(int((s.gt_instances.scores > thr[s.gt_instances.labels]).sum())
                         for s in given)
     assert model.step_ci_statistics()['pseudo'].sum() == n_out
+
+
+def test_rcnn_cls_loss_without_any_roi_is_zero(tiny_cfg):
+    """No proposal and no kept pseudo-label in the batch: the box head returns no loss_cls
+    (which mmdet's SoftTeacher indexes); ours returns a zero loss that back-propagates."""
+    cfg = tiny_cfg('ci-ssod_soft-teacher_faster-rcnn_r50-caffe_fpn_180k_coco-split1.py')
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model)
+    x = tuple(torch.randn(2, 32, s, s, requires_grad=True) for s in (16, 8, 4, 2, 1))
+    samples = []
+    for i in range(2):
+        sample = DetDataSample(metainfo=dict(img_id=i, homography_matrix=torch.eye(3).numpy()))
+        sample.gt_instances = InstanceData(bboxes=torch.zeros(0, 4), scores=torch.zeros(0),
+                                           labels=torch.zeros(0, dtype=torch.long))
+        samples.append(sample)
+    proposals = [InstanceData(bboxes=torch.zeros(0, 4), scores=torch.zeros(0))] * 2
+    losses = model.rcnn_cls_loss_by_pseudo_instances(x, proposals, samples, batch_info={})
+    assert list(losses) == ['loss_cls'] and float(losses['loss_cls']) == 0.0
+    losses['loss_cls'].backward()
+    assert x[0].grad is not None
