@@ -14,34 +14,40 @@ atomically.
 """
 import copy
 import json
-import os
 import os.path as osp
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
+from mmssl.utils.atomic_files import atomic_json_dump
+
 CocoDict = Dict[str, list]
 
 
 def load_coco(path: str) -> CocoDict:
+    """Read a COCO annotation file; errors name the file and what is wrong with it.
+
+    The one reader of split, unlabeled and pseudo-label files (tools and runner alike).
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'annotation file not found: {path}')
-    with open(path) as f:
-        coco = json.load(f)
+    try:
+        with open(path) as f:
+            coco = json.load(f)
+    except ValueError as e:
+        raise ValueError(f'{path} is not valid JSON: {e}') from e
+    if not isinstance(coco, dict):
+        raise ValueError(f'{path} is not a COCO annotation file (needs "images" and '
+                         '"annotations")')
     for key in ('images', 'annotations'):
         if key not in coco:
-            raise ValueError(f'{path} is not a COCO-format file: no "{key}"')
+            raise ValueError(f'{path} is not a COCO annotation file: no "{key}"')
     return coco
 
 
 def write_coco(coco: CocoDict, path: str) -> str:
-    """Write ``coco`` to ``path`` atomically (temp file + rename)."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp.{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(coco, f)
-    os.replace(tmp, path)
-    return path
+    """Write ``coco`` to ``path`` atomically (temp file + rename); returns ``path``."""
+    return atomic_json_dump(coco, path)
 
 
 def _num_keypoints(ann: dict) -> int:

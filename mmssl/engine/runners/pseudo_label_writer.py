@@ -8,8 +8,6 @@ the unlabeled file whose annotations carry the predicted keypoints (so the file 
 the same dataset class as the labeled file, e.g. ``Face300WDataset``).
 """
 import copy
-import json
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -20,27 +18,13 @@ from mmengine.logging import MMLogger
 from mmengine.registry import HOOKS, METRICS
 from mmengine.utils import ProgressBar
 
+from mmssl.datasets.splits import load_coco
 from mmssl.evaluation.face_metrics import per_image_nme
-from .self_training_state import atomic_json_dump
+from mmssl.utils.atomic_files import atomic_json_dump
 
 #: inter-ocular keypoints used to score pseudo-labels against hidden ground truth
 INTEROCULAR = {'300w': (36, 45), 'wflw': (60, 72), 'cofw': (8, 9),
                'coco_wholebody_face': (36, 45), 'lapa': (66, 79)}
-
-
-def load_coco(path: str) -> dict:
-    """Read a COCO annotation file with errors that name it."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'annotation file not found: {path}')
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except ValueError as e:
-        raise ValueError(f'{path} is not valid JSON: {e}') from e
-    if not isinstance(data, dict) or 'images' not in data or 'annotations' not in data:
-        raise ValueError(f'{path} is not a COCO annotation file (needs "images" and '
-                         '"annotations")')
-    return data
 
 
 def annotation_box(ann: dict) -> Optional[np.ndarray]:

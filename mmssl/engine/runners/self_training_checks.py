@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmpose.registry import DATASETS as POSE_DATASETS
 from mmpose.registry import MODELS as POSE_MODELS
 
-from .pseudo_label_writer import load_coco
+from mmssl.datasets.splits import load_coco
 from .self_training_configs import (eval_loader_and_evaluator, labeled_dataset,
                                     resolve_path, target_sigma)
 

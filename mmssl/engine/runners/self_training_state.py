@@ -3,46 +3,19 @@
 ``<work_dir>/self_training_state.json`` records every completed stage (its spec, outputs and
 measurements). A stage is recorded only after all its outputs are on disk, and every file is
 written to a temporary name and renamed, so a job killed at any moment leaves either the
-previous complete file or the new complete one, never a partial one.
+previous complete file or the new complete one, never a partial one
+(:mod:`mmssl.utils.atomic_files`).
 """
 import json
-import os
 import os.path as osp
-import tempfile
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
-import torch
+from mmssl.utils.atomic_files import atomic_json_dump, atomic_torch_save
+
+__all__ = ['STATE_FILE', 'SelfTrainingState', 'atomic_json_dump', 'atomic_torch_save']
 
 STATE_FILE = 'self_training_state.json'
 STATE_VERSION = 1
-
-
-def _atomic_write(path: str, write_fn) -> None:
-    """Write through ``write_fn(file_object)`` into a temp file, then ``os.replace``."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write_fn(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def atomic_json_dump(obj: Any, path: str, indent: Optional[int] = None) -> None:
-    """``json.dump`` to ``path`` atomically."""
-    data = json.dumps(obj, indent=indent).encode()
-    _atomic_write(path, lambda f: f.write(data))
-
-
-def atomic_torch_save(obj: Any, path: str) -> None:
-    """``torch.save`` to ``path`` atomically."""
-    _atomic_write(path, lambda f: torch.save(obj, f))
 
 
 class SelfTrainingState:
