@@ -49,10 +49,10 @@ def run(args: argparse.Namespace) -> List[Dict[str, float]]:
         prior = fit_pose_prior(sample_poses3d(5000, seed=0), H36M_PARENTS,
                                num_charts=args.charts, num_bases=25)
     dev = torch.device(args.device)
-    lifter = PPCAMixtureLifter(prior, num_rotations=args.rotations).to(dev)
+    lifter = PPCAMixtureLifter(prior, num_rotations=args.rotations, ridge=args.ridge).to(dev)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     print(f'model: {prior.num_charts} charts x {prior.num_bases} bases, {args.rotations} '
-          f'rotations, {prior.num_joints} joints; device {dev}, torch threads '
+          f'rotations, ridge {args.ridge}, {prior.num_joints} joints; device {dev}, torch threads '
           f'{torch.get_num_threads()}')
     header = (f'{"batch":>6} {"dtype":>8} {"loop poses/s":>13} {"batched poses/s":>16} '
               f'{"speed-up":>9} {"max|d2D|":>9} {"max|d3D|":>9} {"same choice":>11}')
@@ -96,6 +96,8 @@ def parse_args() -> argparse.Namespace:
                         help='torch CPU threads (1: compare with the one-core numpy loop)')
     parser.add_argument('--charts', type=int, default=3)
     parser.add_argument('--rotations', type=int, default=100)
+    parser.add_argument('--ridge', default='map', choices=['map', 'seed'],
+                        help="ridge system ('seed': Eq. 2/5/6); the speed is the same")
     parser.add_argument('--prior', help='a pose model file (default: fit one on 5000 poses)')
     parser.add_argument('--ref-limit', type=int, default=0,
                         help='time the loop on at most this many people (0: all)')
