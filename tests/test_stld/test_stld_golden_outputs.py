@@ -103,3 +103,12 @@ def test_outputs_are_the_recorded_ones():
     for key, want in RECORDED.items():
         torch.testing.assert_close(got[key].flatten().double(), torch.tensor(want).double(),
                                    rtol=1e-4, atol=1e-5, msg=key)
+
+
+def test_heads_use_their_mmpose_parents_code():
+    from mmpose.models.heads import HeatmapHead, RegressionHead
+    assert STLDTransformerHead.predict is RegressionHead.predict
+    assert STLDHeatmapHead.predict is HeatmapHead.predict
+    head = _hm_head().eval()
+    feats = _feats(5)
+    torch.testing.assert_close(head.forward_both(feats)[0], HeatmapHead.forward(head, feats))

@@ -60,7 +60,12 @@ class STLDHeatmapHead(HeatmapHead):
         self.shrink_branch = bool(shrink_branch)
 
     def forward_both(self, feats: Tuple[Tensor]) -> Tuple[Tensor, Tensor]:
-        """Main and shrink heatmaps ``(B, K, H, W)`` from shared deconv features."""
+        """Main and shrink heatmaps ``(B, K, H, W)`` from shared deconv features.
+
+        The layers are :class:`HeatmapHead`'s (``deconv_layers``, ``conv_layers``,
+        ``final_layer``), so the main output is exactly ``HeatmapHead.forward``; the shrink
+        layer reads the same features.
+        """
         x = self.conv_layers(self.deconv_layers(feats[-1]))
         return self.final_layer(x), self.shrink_layer(x)
 
@@ -78,8 +83,7 @@ class STLDHeatmapHead(HeatmapHead):
             dict: ``loss_kpt`` (labeled / all samples), ``loss_kpt_pseudo`` (lambda-weighted
             shrink term, only with ``shrink_branch``), ``pseudo_frac`` and ``acc_pose``.
         """
-        x = self.conv_layers(self.deconv_layers(feats[-1]))
-        main = self.final_layer(x)
+        main, shrink = self.forward_both(feats)
         gt_heatmaps = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])
         weights = torch.cat(
             [d.gt_instance_labels.keypoint_weights for d in batch_data_samples])
@@ -88,7 +92,6 @@ class STLDHeatmapHead(HeatmapHead):
         lam = self.pseudo_loss_weight
         losses = dict()
         if self.shrink_branch:
-            shrink = self.shrink_layer(x)
             losses['loss_kpt'] = self._subset_loss(main, gt_heatmaps, weights, labeled)
             losses['loss_kpt_pseudo'] = lam * self._subset_loss(shrink, gt_heatmaps, weights,
                                                                 pseudo)

@@ -13,17 +13,17 @@ decoder layer only.
 Loss (source-aware): ``L = mean(w_gt * L1(main)) + lambda * mean(w_ps * |shrink - y|^p / p)``,
 both means over the whole batch as in the release, so lambda is a per-sample weight.
 """
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 import torch
 from mmdet.models.layers import SinePositionalEncoding
 from mmpose.evaluation.functional import keypoint_pck_accuracy
+from mmpose.models.heads import RegressionHead
 from mmpose.models.heads.base_head import BaseHead
-from mmpose.models.utils.tta import flip_coordinates
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.tensor_utils import to_numpy
-from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
+from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
 from torch import Tensor, nn
 
 from mmssl.datasets.transforms.stld_source import pseudo_flags
@@ -139,22 +139,9 @@ class STLDTransformerHead(BaseHead):
         """Main-output coordinates ``(B, K, 2)`` (what prediction uses)."""
         return self.forward_both(feats)[0]
 
-    def predict(self, feats: Union[Tuple[Tensor], Sequence[Tuple[Tensor]]],
-                batch_data_samples: OptSampleList, test_cfg: ConfigType = {}) -> Predictions:
-        """Decode keypoints in input-crop pixels (flip test as mmpose's RegressionHead)."""
-        if test_cfg.get('flip_test', False):
-            assert isinstance(feats, list) and len(feats) == 2
-            flip_indices = batch_data_samples[0].metainfo['flip_indices']
-            input_size = batch_data_samples[0].metainfo['input_size']
-            _feats, _feats_flip = feats
-            coords = self.forward(_feats)
-            coords_flip = flip_coordinates(
-                self.forward(_feats_flip), flip_indices=flip_indices,
-                shift_coords=test_cfg.get('shift_coords', True), input_size=input_size)
-            coords = (coords + coords_flip) * 0.5
-        else:
-            coords = self.forward(feats)
-        return self.decode(coords.unsqueeze(1))
+    #: prediction is mmpose's ``RegressionHead.predict`` (flip test included): it uses only
+    #: ``self.forward`` (the main output, ``(B, K, 2)``) and ``self.decode``, as this head has
+    predict = RegressionHead.predict
 
     def loss(self, feats: Tuple[Tensor], batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> dict:
