@@ -271,15 +271,16 @@ def test_lifting_exports_the_2d_network(tmp_path, monkeypatch):
     model, pred = _topdown(out_cfg, out_ckpt, COCO_IMAGE)
     assert pred.keypoints.shape == (1, 17, 2)
     _loaded_weights_match(model, exported)
-    # the same 2D prediction as the 3D estimator's own 2D output
+    # the same 2D prediction as the 3D estimator's own 2D output (the 3D pose beside it)
     _, pred3d = _topdown(cfg_path, ckpt, COCO_IMAGE)
-    assert pred3d.keypoints.shape == (1, 17, 3)
+    assert pred3d.keypoints_3d.shape == (1, 17, 3)
     torch.testing.assert_close(torch.as_tensor(pred.keypoints),
-                               torch.as_tensor(pred3d.keypoints_2d))
+                               torch.as_tensor(pred3d.keypoints))
     from mmssl.engine.submodel_export import plain_config
     pose3d = plain_config(Config.fromfile(cfg_path), 'pose3d')
     assert pose3d.model.type == 'LiftingTopdownPoseEstimator'
-    assert [m['type'] for m in pose3d.test_evaluator] == ['MPJPE', 'MPJPE']
+    assert [m['type'] for m in pose3d.test_evaluator] == [
+        'LiftingMPJPE', 'LiftingMPJPE', 'LiftingStageMPJPE', 'PCKAccuracy', 'EPE']
 
 
 @pytest.mark.usefixtures('unformatted_config_text')
