@@ -7,6 +7,8 @@
   mmdet ``semi_anns`` convention ``{fold}@{percent}``).
 * :func:`split_nested_landmarks` - STLD (seed 003): shuffle the image list with a fixed seed
   (1234 in the release) and label the first N, so splits for growing N are nested.
+* :func:`split_by_annotations` - labeled = the given annotations (e.g. the faces of a
+  published split list), unlabeled = every other annotation of the file.
 
 Unlabeled outputs keep images and boxes and zero the keypoints, so no label can leak into
 unlabeled training. All functions take and return COCO dicts; :func:`write_coco` writes
@@ -144,3 +146,23 @@ def split_nested_landmarks(coco: CocoDict, num_labeled: Sequence[int],
         out[n] = (_subset(coco, chosen, lab, False),
                   _subset(coco, set(ids) - chosen, unl, True))
     return out
+
+
+def split_by_annotations(coco: CocoDict,
+                         labeled_ids: Iterable[int]) -> Tuple[CocoDict, CocoDict]:
+    """Labeled = the annotations with ids ``labeled_ids``; unlabeled = all the others.
+
+    Splits per annotation (face), not per image: an image with a labeled and an unlabeled
+    face is listed in both files, each with its own annotation.
+
+    Raises:
+        KeyError: when an id is not an annotation of ``coco``.
+    """
+    chosen = set(labeled_ids)
+    missing = chosen - {a['id'] for a in coco['annotations']}
+    if missing:
+        raise KeyError(f'annotation ids {sorted(missing)[:5]} are not in the COCO file')
+    lab = [a for a in coco['annotations'] if a['id'] in chosen]
+    unl = [a for a in coco['annotations'] if a['id'] not in chosen]
+    return (_subset(coco, {a['image_id'] for a in lab}, lab, False),
+            _subset(coco, {a['image_id'] for a in unl}, unl, True))
