@@ -149,13 +149,14 @@ def test_fusion_weights_receive_gradients_and_the_switch_stops_lifting_gradients
     fused = fusion(1, belief)
     (fused * up).sum().backward()
     proj, _ = fusion.project(belief.detach())
-    w_p, w_c = 0.25, 0.75
+    w_p, w_c = 0.25, 0.75  # softmax of the logits initialised from the normalised weights
+    assert torch.allclose(fusion.weights.detach()[1].double(), torch.tensor([w_p, w_c]).double())
     assert torch.allclose(fused, w_p * proj + w_c * belief.detach())
-    # d/dw_p (w_p b_p + w_c b) / (w_p + w_c) = (b_p - f) / (w_p + w_c)
-    grad_w = fusion.weights.grad[1]
-    assert torch.allclose(grad_w[0], ((proj - fused) * up).sum(), rtol=1e-5)
-    assert torch.allclose(grad_w[1], ((belief - fused) * up).sum(), rtol=1e-5)
-    assert grad_w.abs().min() > 0 and fusion.weights.grad[0].abs().max() == 0
+    # f = sum_i w_i b_i with w = softmax(l): df/dl_j = w_j (b_j - f)
+    grad_l = fusion.weight_logits.grad[1]
+    assert torch.allclose(grad_l[0], w_p * ((proj - fused) * up).sum(), rtol=1e-5)
+    assert torch.allclose(grad_l[1], w_c * ((belief - fused) * up).sum(), rtol=1e-5)
+    assert grad_l.abs().min() > 0 and fusion.weight_logits.grad[0].abs().max() == 0
     direct = w_c * up
     if backprop:
         assert (belief.grad - direct).abs().max() > 1e-3  # the lifting path adds a term
