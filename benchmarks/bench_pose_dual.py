@@ -4,14 +4,16 @@
    term, optimizer step) divided by the summed time of the passes Algorithm 1 needs, each
    measured alone in the same run on the same tensors: 2 x labeled forward+backward,
    2 x teacher forward (no grad), 2 x student forward+backward. Target <= 1.10: the hard-view
-   warps, Joint Cutout and bookkeeping are the overhead.
+   warps, Joint Cutout and bookkeeping are the overhead (for RTMPose also decoding the
+   teachers' SimCC vectors and encoding the students' SimCC labels on the batch).
 2. Peak memory of a PoseDual step vs a supervised step of one network at the same labeled
    batch (target <= 2.2x), for ``train_step`` (one term's graph alive at a time) and for the
    summed loss that mmengine's default DDP wrapper back-propagates: CUDA
    max_memory_allocated on GPU; on CPU the peak growth of the resident set size over the
    steps (sampled every 2 ms) in a fresh process per mode.
 
-    python benchmarks/bench_pose_dual.py [--config CFG] [--batch 16] [--repeats 5]
+    python benchmarks/bench_pose_dual.py [--estimator heatmap|rtmpose] [--config CFG]
+        [--batch 16] [--repeats 5]
 """
 import argparse
 import json
@@ -24,7 +26,10 @@ import time
 import torch
 from mmengine.optim import OptimWrapper
 
-DEFAULT_CFG = 'configs/posedual/coco/posedual-jc_res18_8xb8-70e_coco-1k-256x192.py'
+#: the config of each ``--estimator`` (``--config`` overrides it)
+CONFIGS = dict(
+    heatmap='configs/posedual/coco/posedual-jc_res18_8xb8-70e_coco-1k-256x192.py',
+    rtmpose='configs/posedual/rtmpose/posedual_rtmpose-t_8xb8-30e_coco-1k-256x192.py')
 
 
 def build(config: str, device: str):
@@ -48,13 +53,20 @@ def make_batch(model, batch: int, device: str):
     from mmengine.structures import InstanceData, PixelData
     from mmpose.structures import PoseDataSample
     codec = model.net1.head.decoder
-    (w, h), (hw, hh) = codec.input_size, codec.heatmap_size
+    w, h = codec.input_size
     k = model.net1.head.out_channels
     samples = []
     for _ in range(batch):
         s = PoseDataSample()
-        s.gt_fields = PixelData(heatmaps=torch.rand(k, hh, hw, device=device) * 0.1)
-        s.gt_instance_labels = InstanceData(keypoint_weights=torch.ones(1, k, device=device))
+        labels = InstanceData(keypoint_weights=torch.ones(1, k, device=device))
+        if hasattr(codec, 'heatmap_size'):
+            hw, hh = codec.heatmap_size
+            s.gt_fields = PixelData(heatmaps=torch.rand(k, hh, hw, device=device) * 0.1)
+        else:  # SimCC labels
+            ratio = codec.simcc_split_ratio
+            labels.keypoint_x_labels = torch.rand(1, k, int(w * ratio), device=device)
+            labels.keypoint_y_labels = torch.rand(1, k, int(h * ratio), device=device)
+        s.gt_instance_labels = labels
         s.gt_instances = InstanceData()
         samples.append(s)
     inputs = dict(sup=torch.randn(batch, 3, h, w, device=device),
@@ -94,23 +106,25 @@ def time_ratio(config, batch, repeats, device):
                 if 'loss' in k).backward()
         return run
 
-    def teacher(net):
+    def teacher(i, net):
         def run():
             with torch.no_grad():
-                model._heatmaps(net, images_u)
+                model._head_output(i, net, images_u)
         return run
 
-    def student(net):
+    def student(i, net):
         def run():
-            model._heatmaps(net, images_u).square().mean().backward()
+            out = model._head_output(i, net, images_u)
+            outs = [out] if isinstance(out, torch.Tensor) else list(out)
+            sum(o.square().mean() for o in outs).backward()
         return run
 
     step = timed(full_step, device, repeats)
     parts = {}
-    for name, net in zip(model.net_names, model.nets):
+    for i, (name, net) in enumerate(zip(model.net_names, model.nets)):
         parts[f'{name} labeled fwd+bwd'] = timed(labeled(net), device, repeats)
-        parts[f'{name} teacher fwd'] = timed(teacher(net), device, repeats)
-        parts[f'{name} student fwd+bwd'] = timed(student(net), device, repeats)
+        parts[f'{name} teacher fwd'] = timed(teacher(i, net), device, repeats)
+        parts[f'{name} student fwd+bwd'] = timed(student(i, net), device, repeats)
     return step, parts
 
 
@@ -163,12 +177,15 @@ def peak_memory(config, batch, mode, device):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--config', default=DEFAULT_CFG)
+    parser.add_argument('--estimator', choices=sorted(CONFIGS), default='heatmap',
+                        help='heatmap: ResNet-18 SimpleBaseline; rtmpose: RTMPose-t (SimCC)')
+    parser.add_argument('--config', help='a PoseDual config (default: the --estimator one)')
     parser.add_argument('--batch', type=int, default=16, help='labeled = unlabeled batch')
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--memory-mode', choices=['dual', 'dual-summed', 'supervised'], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.config = args.config or CONFIGS[args.estimator]
     if args.memory_mode:
         print(json.dumps(peak_memory(args.config, args.batch, args.memory_mode, args.device)))
         return

@@ -224,11 +224,13 @@ class DSNTConsistency(IntegralConsistency):
     def encode(self, keypoints, weights):
         # here, not at the top: augmenters.asr_warp imports this package's batch_augment
         from ..augmenters.asr_warp import codec_geometry, render_msra_heatmaps
-        (labels, ), weights = super().encode(keypoints, weights)
+        (labels, ), coord_weights = super().encode(keypoints, weights)
         geo = codec_geometry(self.codec.heatmap_codec)
+        # as the codec: a Gaussian also for a keypoint just off the input (weight 0)
         heatmaps, weights = render_msra_heatmaps(keypoints, weights, geo['heatmap_size'],
                                                  geo['stride'], float(geo['sigma']),
                                                  geo['unbiased'])
+        weights = torch.minimum(weights, coord_weights)
         if self.codec.normalize:
             heatmaps = heatmaps / (heatmaps.sum((-1, -2), keepdim=True) + 1e-24)
         return (labels, heatmaps), weights
