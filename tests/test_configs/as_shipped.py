@@ -26,7 +26,8 @@ ALLOWED_CHANGES = (
     'data: dataset/evaluator paths point at ../shared/fixtures or generated synthetic data '
     '(data_root, ann_file, data_prefix, bbox_file, headbox_file, metainfo files, outfile '
     'prefixes), a few samples per dataset (indices)',
-    'init_cfg: pretrained downloads are dropped (random initialisation)',
+    'init_cfg: pretrained downloads are dropped (random initialisation); a Pretrained '
+    'checkpoint under work_dirs/<config>/ is the one that config wrote in this session',
     'loaders: num_workers=0, no persistent workers',
     'batch sizes that do not fit a fixture (the sampler ratio is kept)',
     'model width / depth of the same module types and input/heatmap resolution',
@@ -99,9 +100,12 @@ def _fix_metric(metric: dict, tmp_dir: Path) -> None:
 
 
 def _no_pretrained(node: dict) -> None:
+    """Drop pretrained downloads; a checkpoint an earlier config of the zoo writes (e.g. the
+    two supervised networks a PoseDual config starts from) becomes this session's one."""
     init = node.get('init_cfg')
     if isinstance(init, dict) and init.get('type') == 'Pretrained':
-        node['init_cfg'] = None
+        chained = chained_load_from(init.get('checkpoint'))
+        node['init_cfg'] = dict(init, checkpoint=chained) if chained else None
     if node.get('pretrained') and isinstance(node['pretrained'], str):
         node['pretrained'] = None
 
@@ -246,6 +250,28 @@ def smoke_config(rel_path: str, tmp_dir: Path) -> Config:
     return cfg
 
 
+WORK_DIR_REFERENCE = re.compile(r'work_dirs/([^/\'"]+)/')
+
+
 def list_configs() -> List[str]:
-    return sorted(str(p.relative_to(CONFIG_ROOT)) for p in CONFIG_ROOT.rglob('*.py')
-                  if '_base_' not in p.parts)
+    """Every config, sorted by path, except that a config referring to another one's
+    ``work_dirs/<name>/`` checkpoint (``load_from``, ``init_cfg``) comes after it."""
+    paths = sorted(str(p.relative_to(CONFIG_ROOT)) for p in CONFIG_ROOT.rglob('*.py')
+                   if '_base_' not in p.parts)
+    by_name = {config_name(p): p for p in paths}
+    needs = {p: [by_name[n] for n in WORK_DIR_REFERENCE.findall((CONFIG_ROOT / p).read_text())
+                 if n in by_name and by_name[n] != p] for p in paths}
+    ordered: List[str] = []
+
+    def visit(path: str, stack: tuple = ()) -> None:
+        if path in ordered:
+            return
+        if path in stack:
+            raise ValueError(f'configs refer to each other\'s checkpoints in a cycle: {stack}')
+        for dep in needs[path]:
+            visit(dep, stack + (path, ))
+        ordered.append(path)
+
+    for path in paths:
+        visit(path)
+    return ordered
