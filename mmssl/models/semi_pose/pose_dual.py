@@ -370,7 +370,8 @@ class PoseDual(BaseModel):
 
     # ------------------------------------------------------------------ inference
     def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
-        """Predict with ``predict_on``: one network, or the average of both heatmaps."""
+        """Predict with ``predict_on``: one network, or the ensemble of both (averaged
+        heatmaps / SimCC vectors, score-weighted coordinates)."""
         if self.predict_on != 'ensemble':
             return self._unwrap(getattr(self, self.predict_on)).predict(inputs, data_samples)
         return self.predict_modes_at_once(inputs, data_samples, ['ensemble'])['ensemble']
@@ -379,7 +380,7 @@ class PoseDual(BaseModel):
                               modes: Sequence[str]) -> Dict[str, list]:
         """Predictions of several modes from one forward pass of each network.
 
-        Each network's heatmaps (flip-tested by its head when its ``test_cfg`` says so) give
+        Heads decoded through their codecs go to :meth:`_codec_predict`. Each network's heatmaps (flip-tested by its head when its ``test_cfg`` says so) give
         its own prediction and, averaged, the ensemble's; every mode gets its own copy of the
         data samples. Used by :class:`~mmssl.engine.loops.MultiModelValLoop`.
         """
