@@ -115,5 +115,6 @@ val_evaluator = [
     dict(type='LiftingStageMPJPE', mode='mpjpe'),
     dict(type='PCKAccuracy', thr=0.05, norm_item='bbox'),
     dict(type='EPE'),
+    dict(type='LiftingStagePCK', thr=0.05, norm_item='bbox'),  # PCK_sN, EPE_sN per stage
 ]
 test_evaluator = val_evaluator

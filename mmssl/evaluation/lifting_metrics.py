@@ -10,12 +10,15 @@ these subclasses point MMPose's metric at them:
   ``N-MPJPE`` and the per-action keys, exactly as MMPose's metric names them.
 * :class:`LiftingStageMPJPE` (``pred_key='stage_keypoints_3d'``, ``(1, S, K, 3)``): one
   key per stage, ``MPJPE_s1`` ... ``MPJPE_sS`` (``P-MPJPE_s1`` ... for ``mode='p-mpjpe'``).
+* :class:`LiftingStagePCK` (``pred_key='stage_keypoints'``, ``(1, S, K, 2)``): 2D ``PCK_sN``
+  and ``EPE_sN`` of every stage's decoded keypoints.
 """
 from typing import Dict, List, Sequence
 
 import numpy as np
 
-from mmpose.evaluation.metrics import MPJPE
+from mmpose.evaluation.functional import keypoint_epe
+from mmpose.evaluation.metrics import MPJPE, PCKAccuracy
 from mmpose.registry import METRICS
 
 
@@ -97,4 +100,53 @@ class LiftingStageMPJPE(LiftingMPJPE):
         for stage in range(num_stages):
             staged = [dict(r, pred_coords=r['stage_coords'][:, stage]) for r in results]
             metrics[f'{name}_s{stage + 1}'] = super().compute_metrics(staged)[name]
+        return metrics
+
+
+@METRICS.register_module()
+class LiftingStagePCK(PCKAccuracy):
+    """Per-stage 2D accuracy of ``pred_instances.stage_keypoints`` ``(1, S, K, 2)``.
+
+    MMPose's :class:`PCKAccuracy` on every stage's decoded keypoints, plus the end-point
+    error: keys ``PCK_s1`` ... ``PCK_sS`` (``PCKh_sN`` / ``tPCK_sN`` with other ``norm_item``)
+    and ``EPE_s1`` ... ``EPE_sS`` (pixels). The fused-vs-plain comparison reads where along
+    the stages the 2D prediction improves.
+
+    Args:
+        pred_key: Field of ``pred_instances`` with the per-stage keypoints.
+        **kwargs: Arguments of :class:`~mmpose.evaluation.PCKAccuracy`.
+    """
+
+    def __init__(self, pred_key: str = 'stage_keypoints', **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.pred_key = pred_key
+
+    def process(self, data_batch: Sequence[dict], data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            pred = sample['pred_instances']
+            if self.pred_key not in pred:
+                raise KeyError(
+                    f'{type(self).__name__}: pred_instances has no {self.pred_key!r} (it has '
+                    f'{sorted(pred)}); a LiftingTopdownPoseEstimator with a multi-stage '
+                    'backbone writes it')
+            stages = np.asarray(pred[self.pred_key])
+            if stages.ndim != 4:
+                raise ValueError(f'{self.pred_key} must be (instances, stages, K, 2), got '
+                                 f'{stages.shape}')
+            super().process(data_batch, [dict(sample, pred_instances=dict(
+                pred, keypoints=stages[:, 0]))])
+            self.results[-1]['stage_coords'] = stages
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        if not results:
+            return {}
+        metrics: Dict[str, float] = {}
+        for stage in range(results[0]['stage_coords'].shape[1]):
+            staged = [dict(r, pred_coords=r['stage_coords'][:, stage]) for r in results]
+            for key, value in super().compute_metrics(staged).items():
+                metrics[f'{key}_s{stage + 1}'] = value
+            pred = np.concatenate([r['pred_coords'] for r in staged])
+            gt = np.concatenate([r['gt_coords'] for r in staged])
+            mask = np.concatenate([r['mask'] for r in staged])
+            metrics[f'EPE_s{stage + 1}'] = keypoint_epe(pred, gt, mask)
         return metrics

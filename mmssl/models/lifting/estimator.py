@@ -34,6 +34,9 @@ class LiftingTopdownPoseEstimator(TopdownPoseEstimator):
     * ``pred_instances.stage_keypoints_3d`` ``(1, S - 1, K, 3)`` (LiftingCPM backbones): the
       3D pose lifted from each fused stage's belief maps (the un-flipped pass under flip
       test), in the same frame; per-stage errors show what the fusion does stage by stage.
+    * ``pred_instances.stage_keypoints`` ``(1, S, K, 2)`` (multi-stage backbones): every
+      stage's belief maps decoded by the head's codec (the un-flipped pass), in image pixels;
+      the last stage is the final prediction without flip test.
 
     :class:`mmssl.evaluation.LiftingMPJPE` and :class:`~mmssl.evaluation.LiftingStageMPJPE`
     read the 3D fields. Test-time keys of ``test_cfg`` besides the base ones: ``output_3d``
@@ -81,8 +84,10 @@ class LiftingTopdownPoseEstimator(TopdownPoseEstimator):
         """Backbone (and neck) features; inside :meth:`predict` also records the stage
         liftings of every backbone pass (the first is the un-flipped input)."""
         feats = super().extract_feat(inputs)
-        if self._stage_records is not None and hasattr(self.backbone, 'stage_liftings'):
-            self._stage_records.append(self.backbone.stage_liftings())
+        if self._stage_records is not None:
+            liftings = self.backbone.stage_liftings() if hasattr(
+                self.backbone, 'stage_liftings') else None
+            self._stage_records.append((liftings, feats))
         return feats
 
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
@@ -106,7 +111,9 @@ class LiftingTopdownPoseEstimator(TopdownPoseEstimator):
                 torch.from_numpy(scores > thr).to(dev))
         poses = lifted.poses_3d.cpu().numpy().astype(np.float32)
         valid = lifted.valid.cpu().numpy()
-        stages = self._stage_poses(records[0] if records else None, len(poses))
+        liftings, feats = records[0] if records else (None, None)
+        stages = self._stage_poses(liftings, len(poses))
+        stage_2d = self._stage_keypoints(feats, results)
         start = 0
         for res, n in zip(results, counts):
             inst = res.pred_instances
@@ -114,8 +121,30 @@ class LiftingTopdownPoseEstimator(TopdownPoseEstimator):
             inst.lifting_valid = valid[start:start + n]
             if stages is not None:
                 inst.stage_keypoints_3d = stages[start:start + n]
+            if stage_2d is not None:
+                inst.stage_keypoints = stage_2d[start:start + n]
             start += n
         return results
+
+    def _stage_keypoints(self, feats, results: SampleList) -> Optional[np.ndarray]:
+        """``(N, S, K, 2)`` image-pixel keypoints decoded from every stage's maps (one
+        top-down crop per sample), mapped to the image as MMPose's top-down estimator maps
+        its final prediction; ``None`` for single-output backbones."""
+        if not isinstance(feats, (list, tuple)) or len(feats) < 2 or \
+                any(f.dim() != 4 or len(f) != len(results) for f in feats):
+            return None
+        per_stage = []
+        for maps in feats:
+            decoded = self.head.decode(maps.detach())
+            kpts = np.stack([np.asarray(d.keypoints)[..., :2] for d in decoded])  # N, 1, K, 2
+            per_stage.append(kpts[:, 0])
+        kpts = np.stack(per_stage, 1)  # N, S, K, 2 in input pixels
+        for i, res in enumerate(results):
+            size = np.asarray(res.metainfo['input_size'], np.float32)
+            center = np.asarray(res.metainfo['input_center'], np.float32)
+            scale = np.asarray(res.metainfo['input_scale'], np.float32)
+            kpts[i] = kpts[i] / size * scale + center - 0.5 * scale
+        return kpts.astype(np.float32)
 
     @staticmethod
     def _stage_poses(liftings: Optional[Sequence[Optional[LiftingResult]]],

@@ -94,3 +94,42 @@ def test_the_visualizer_draws_the_2d_prediction(validated):
     kpts = sample.pred_instances.keypoints[0]
     lo, hi = kpts.min(0) - 6, kpts.max(0) + 6
     assert (changed[:, ::-1] >= lo).all() and (changed[:, ::-1] <= hi).all()
+
+
+def test_per_stage_2d_keypoints_and_metrics(validated):
+    """Every stage decoded by the codec, in image pixels: with flip test off the last stage
+    is the final 2D prediction; PCK_sN / EPE_sN are mmpose's on each stage."""
+    from mmpose.evaluation.functional import keypoint_epe
+    cfg, _, outs, metrics = validated
+    stages = np.concatenate([o.pred_instances.stage_keypoints for o in outs])
+    assert stages.shape == (4, 3, 17, 2)  # smoke model: 3 stages
+    gt = np.concatenate([o.gt_instances.keypoints for o in outs])
+    mask = np.concatenate([o.gt_instances.keypoints_visible for o in outs]) > 0
+    for s in range(3):
+        assert metrics[f'EPE_s{s + 1}'] == pytest.approx(
+            keypoint_epe(stages[:, s], gt, mask), rel=1e-5)
+        assert 0 <= metrics[f'PCK_s{s + 1}'] <= 1
+    assert 'PCK_s4' not in metrics
+
+
+def test_stage_keypoints_follow_the_crop_into_the_image(validated):
+    """A stage's pixels move with the crop: the same maps with a shifted input_center give
+    keypoints shifted by that amount."""
+    cfg, dataset, outs, _ = validated
+    model_cfg = cfg.model
+    init_default_scope('mmpose')
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg)
+    model.eval()
+    batch = pseudo_collate([dataset[0]])
+    with torch.no_grad():
+        base = model.test_step(batch)[0].pred_instances.stage_keypoints
+    batch['data_samples'][0].set_metainfo(dict(
+        input_center=np.asarray(batch['data_samples'][0].metainfo['input_center']) + [7., -3.]))
+    with torch.no_grad():
+        moved = model.test_step(batch)[0].pred_instances.stage_keypoints
+    np.testing.assert_allclose(moved - base, np.broadcast_to([7., -3.], base.shape), atol=1e-4)
+    model.test_cfg['flip_test'] = False  # the last stage is then the final prediction
+    with torch.no_grad():
+        out = model.test_step(batch)[0].pred_instances
+    np.testing.assert_allclose(out.stage_keypoints[:, -1], out.keypoints, atol=1e-4)
