@@ -126,6 +126,20 @@ def test_gaussian_blur_is_pils_filter_with_the_drawn_radius():
         RandomGaussianBlur(prob=1.0, max_radius=1.)(dict(img=img.astype(np.float32)))
 
 
+def test_grayscale_is_torchvisions_luma_on_bgr_images():
+    """torchvision's RandomGrayscale (the release's last training transform): L = 0.299 R +
+    0.587 G + 0.114 B in all three channels; MMPose images are BGR."""
+    from mmpose.registry import TRANSFORMS
+    base = Config.fromfile(str(REPO_ROOT / 'configs/stld/_base_/stld_release_pipeline.py'))
+    gray = TRANSFORMS.build(dict(base.stld_release_crop_augment[-1], prob=1.0))
+    img = np.zeros((3, 4, 3), np.uint8)
+    img[..., 0], img[..., 1], img[..., 2] = 10, 100, 200  # B, G, R
+    out = gray(dict(img=img.copy()))['img']
+    assert out.shape == img.shape
+    np.testing.assert_allclose(out[..., 0], 0.299 * 200 + 0.587 * 100 + 0.114 * 10, atol=1)
+    assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
+
+
 def test_configs_use_the_release_pipeline_in_the_release_order():
     base = Config.fromfile(str(REPO_ROOT / 'configs/stld/_base_/stld_release_pipeline.py'))
     assert base.stld_release_crop_padding == 1.1
@@ -133,13 +147,14 @@ def test_configs_use_the_release_pipeline_in_the_release_order():
     assert (flip.type, flip.prob) == ('RandomFlip', 0.5)
     assert (box.shift_factor * 256, box.shift_prob, box.rotate_factor, box.rotate_prob) == \
         (30., 0.5, 30., 0.5)
-    occ, blur = base.stld_release_crop_augment
+    occ, blur, gray = base.stld_release_crop_augment
     assert (occ.prob, occ.max_size, blur.prob, blur.max_radius) == (0.5, 0.4, 0.3, 2.0)
+    assert (gray.type, gray.prob, gray.keep_channels) == ('RandomGrayscale', 0.2, True)
     cfg = Config.fromfile(str(HM_CONFIG))
     types = [t.type for t in cfg.train_dataloader.dataset.pipeline]
     assert types == ['LoadImage', 'GetBBoxCenterScale', 'RandomFlip', 'UniformBBoxTransform',
                      'TopdownAffine', 'RandomOcclusionBox', 'RandomGaussianBlur',
-                     'GenerateTarget', 'PackPoseInputs']
+                     'RandomGrayscale', 'GenerateTarget', 'PackPoseInputs']
     for loader in (cfg.train_dataloader, cfg.test_dataloader):  # train and test crop alike
         pads = [t.padding for t in loader.dataset.pipeline if t.type == 'GetBBoxCenterScale']
         assert pads == [1.1]

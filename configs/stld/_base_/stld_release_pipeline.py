@@ -6,6 +6,9 @@
 #   flip with the landmark permutation (p 0.5)    -> RandomFlip (dataset flip_indices)
 #   rotate U(-30, 30) deg about the centre (p 0.5) -> UniformBBoxTransform rotation
 #   Gaussian blur, radius U(0, 2) (p 0.3)         -> RandomGaussianBlur (PIL's filter)
+# then (lib/train_stld.py, every training set's torchvision transforms):
+#   RandomGrayscale(0.2), 3 channels kept        -> mmcv RandomGrayscale (ITU-R 601 luma
+#                                                   weights of torchvision, in BGR order)
 # Its crop (lib/preprocess.py) is the landmarks' box enlarged 1.1x for 300W; MMPose's face
 # annotation files give each face a square box centred on the landmarks' box with its longer
 # side (center, scale * 200), so GetBBoxCenterScale(padding=1.1) crops the same region, square
@@ -24,4 +27,6 @@ stld_release_box_augment = [
 stld_release_crop_augment = [
     dict(type='RandomOcclusionBox', prob=0.5, max_size=0.4),
     dict(type='RandomGaussianBlur', prob=0.3, max_radius=2.0),
+    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
+         channel_weights=(0.114, 0.587, 0.299)),
 ]
