@@ -14,4 +14,6 @@ model = dict(
         cls_pseudo_thr=0.9,  # GbT base threshold tau (0.7 in Unbiased Teacher)
         pseudo_label_initial_score_thr=0.5,  # GbT lower clamp
         min_pseudo_bbox_wh=(1e-2, 1e-2),
-        gbt=_base_.gbt))
+        # one pseudo-label filter for RPN and R-CNN (the parent's): always class-wise
+        gbt=dict(enable=True, warmup_iters=_base_.warmup_iters, momentum=0.999, num_init=1000,
+                 rpn='class_wise')))

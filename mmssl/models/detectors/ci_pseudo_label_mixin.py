@@ -10,7 +10,12 @@ single ``cls_pseudo_thr``) suspended by :meth:`CIPseudoLabelMixin.class_wise_pse
 The mmdet bodies are not copied, so fixes of the parents reach the CI-SSOD detectors.
 
 Extra ``semi_train_cfg`` key: ``gbt=dict(enable=True, warmup_iters=4000, momentum=0.999,
-num_init=1000)`` (the warm-up defaults to the GbR loss's). The per-iteration statistics
+num_init=1000, rpn='fixed')`` (the warm-up defaults to the GbR loss's). ``rpn`` says which
+pseudo-labels train the RPN of a detector that has its own RPN filter (Soft Teacher's
+``rpn_pseudo_thr``): ``'fixed'`` keeps that single threshold (the release), ``'class_wise'``
+filters them with the GbT thresholds too (see :meth:`CIPseudoLabelMixin.rpn_thresholds`).
+Detectors whose parent trains RPN and R-CNN on one set of pseudo-labels accept only the mode
+they implement (:attr:`CIPseudoLabelMixin.gbt_rpn_modes`). The per-iteration statistics
 update is driven by ``CISSODStatisticsHook``; pseudo-label records by ``CrSRefreshHook``.
 """
 import copy
@@ -27,7 +32,7 @@ from torch import Tensor
 from .gbr_loss import GbRCrossEntropyLoss
 from .gbt_thresholds import ClassWiseThresholds
 
-_GBT_KEYS = {'enable', 'warmup_iters', 'momentum', 'num_init'}
+_GBT_KEYS = {'enable', 'warmup_iters', 'momentum', 'num_init', 'rpn'}
 
 
 class CIPseudoLabelMixin:
@@ -36,6 +41,9 @@ class CIPseudoLabelMixin:
     Put it before the mmdet detector in the bases; the constructor arguments are the
     detector's (``SemiBaseDetector``'s).
     """
+
+    #: Accepted ``semi_train_cfg.gbt.rpn`` modes; the first is the default.
+    gbt_rpn_modes: Tuple[str, ...] = ('fixed', 'class_wise')
 
     def __init__(self,
                  detector: ConfigType,
@@ -65,6 +73,10 @@ class CIPseudoLabelMixin:
                 raise ValueError(f'{type(self).__name__}: the GbRCrossEntropyLoss needs the '
                                  f"branches 'sup' and 'unsup', missing {sorted(missing)}")
             gbt_cfg.setdefault('warmup_iters', gbr.warmup_iters)
+        self.gbt_rpn = gbt_cfg.pop('rpn', self.gbt_rpn_modes[0])
+        if self.gbt_rpn not in self.gbt_rpn_modes:
+            raise ValueError(f'semi_train_cfg.gbt.rpn={self.gbt_rpn!r} is not supported by '
+                             f'{type(self).__name__} (allowed: {list(self.gbt_rpn_modes)})')
         self.gbt = ClassWiseThresholds(
             self.student.roi_head.bbox_head.num_classes,
             base_thr=self.semi_train_cfg.cls_pseudo_thr,
@@ -119,43 +131,70 @@ class CIPseudoLabelMixin:
             self.gbt.observe(torch.cat(labels), torch.cat([d.scores for d in detections]))
 
     @contextmanager
-    def class_wise_pseudo_thr(self) -> Iterator[None]:
-        """Suspend the parent's single-threshold pseudo-label filter.
+    def suspended_pseudo_thr(self, key: str = 'cls_pseudo_thr') -> Iterator[None]:
+        """Suspend one of the parent's single-threshold pseudo-label filters.
 
         mmdet's ``SemiBaseDetector.loss_by_pseudo_instances`` and
         ``SoftTeacher.rcnn_cls_loss_by_pseudo_instances`` keep the pseudo-labels with
-        ``score > semi_train_cfg.cls_pseudo_thr``. The CI-SSOD detectors hand them samples
-        already filtered by the class-wise GbT thresholds (which are <= ``cls_pseudo_thr``),
-        so inside this context ``cls_pseudo_thr`` is -inf and the parent's filter keeps
-        everything; it is restored on exit (also on errors).
+        ``score > semi_train_cfg.cls_pseudo_thr``, ``SoftTeacher.rpn_loss_by_pseudo_instances``
+        those with ``score > rpn_pseudo_thr``. The CI-SSOD detectors hand them samples already
+        filtered by the class-wise GbT thresholds, so inside this context
+        ``semi_train_cfg[key]`` is -inf and the parent's filter keeps everything; it is
+        restored on exit (also on errors).
         """
         cfg = self.semi_train_cfg
-        base_thr = cfg.cls_pseudo_thr
-        cfg.cls_pseudo_thr = float('-inf')
+        if key not in cfg:
+            raise KeyError(f'{type(self).__name__}: semi_train_cfg has no {key!r}')
+        base_thr = cfg[key]
+        cfg[key] = float('-inf')
         try:
             yield
         finally:
-            cfg.cls_pseudo_thr = base_thr
+            cfg[key] = base_thr
+
+    def class_wise_pseudo_thr(self):
+        """:meth:`suspended_pseudo_thr` of ``cls_pseudo_thr`` (the R-CNN / student filter)."""
+        return self.suspended_pseudo_thr('cls_pseudo_thr')
+
+    def rpn_thresholds(self, device: Optional[torch.device] = None) -> Tensor:
+        """Class-wise RPN thresholds (n, ): ``theta_c * rpn_pseudo_thr / cls_pseudo_thr``.
+
+        The GbT thresholds are relative to ``cls_pseudo_thr`` (tau); scaling them keeps the
+        RPN's own level: with the usual ``rpn_pseudo_thr == cls_pseudo_thr`` (0.9) they are
+        ``theta_c``, and before the GbT warm-up ends (``theta_c = tau``) they equal the fixed
+        ``rpn_pseudo_thr``, so both modes train identically until then.
+        """
+        cfg = self.semi_train_cfg
+        scale = float(cfg.rpn_pseudo_thr) / float(cfg.cls_pseudo_thr)
+        return self.gbt.get(device) * scale
+
+    @staticmethod
+    def keep_above(batch_data_samples: SampleList, thr: Tensor) -> SampleList:
+        """Copies of the samples keeping the pseudo-labels with ``score > thr[label]``."""
+        kept_samples = copy.deepcopy(batch_data_samples)
+        for data_samples in kept_samples:
+            gt = data_samples.gt_instances
+            if len(gt):
+                data_samples.gt_instances = gt[gt.scores > thr[gt.labels]]
+        return kept_samples
 
     def filter_by_class_thresholds(self, batch_data_samples: SampleList) -> SampleList:
         """Copies of the samples keeping pseudo-labels with score > theta[label]; counts
         them per class and, after the GbT warm-up and when ``record_pseudo_labels`` is set,
         records them for CrS."""
         thr = self.gbt.get(self.data_preprocessor.device)
-        kept_samples = copy.deepcopy(batch_data_samples)
+        kept_samples = self.keep_above(batch_data_samples, thr)
         record = self.record_pseudo_labels and self.gbt.is_active
         for data_samples in kept_samples:
-            gt = data_samples.gt_instances
-            if len(gt) == 0:
+            kept = data_samples.gt_instances
+            if len(kept) == 0:
                 if record:
                     self._pseudo_records.append((int(data_samples.img_id),
                                                  np.zeros(0, np.int64), np.zeros(0, np.float32)))
                 continue
-            data_samples.gt_instances = gt[gt.scores > thr[gt.labels]]
-            kept = data_samples.gt_instances
             self.gbt.count_pseudo_labels(kept.labels)
             if record:
                 self._pseudo_records.append(
-                    (int(data_samples.img_id), kept.labels.cpu().numpy(),
+                    (int(data_samples.img_id), kept.labels.cpu().numpy().astype(np.int64),
                      (kept.scores - thr[kept.labels]).float().cpu().numpy()))
         return kept_samples

@@ -6,6 +6,9 @@ student loss (RPN and R-CNN). ``CISemiBaseDetector`` keeps that and adds the CI-
 GbR branches ('sup' for labeled, 'unsup' for pseudo-labeled data), class-wise GbT thresholds
 instead of ``cls_pseudo_thr`` (the teacher's detections feed the running confidences) and
 pseudo-label records for class-rebalancing sampling. Nothing of mmdet is patched.
+
+Its parent trains RPN and R-CNN on one set of pseudo-labels, so the RPN always gets the
+class-wise ones: ``semi_train_cfg.gbt.rpn`` may only be ``'class_wise'`` (its default).
 """
 from typing import Optional, Tuple
 
@@ -32,6 +35,8 @@ class CISemiBaseDetector(CIPseudoLabelMixin, SemiBaseDetector):
         data_preprocessor (dict, optional): ``MultiBranchDataPreprocessor`` config.
         init_cfg (dict, optional): Initialisation config.
     """
+
+    gbt_rpn_modes = ('class_wise', )  # one filter for RPN and R-CNN (the parent's)
 
     @torch.no_grad()
     def get_pseudo_instances(self, batch_inputs: Tensor,

@@ -18,7 +18,12 @@ Every method runs ``SoftTeacher``'s own (``super()``); the changes are made arou
 an mmdet fix of Soft Teacher reaches this class.
 
 Extra ``semi_train_cfg`` key: ``gbt=dict(enable=True, warmup_iters=4000, momentum=0.999,
-num_init=1000)``. The per-iteration statistics update is driven by ``CISSODStatisticsHook``.
+num_init=1000, rpn='fixed')``. ``rpn='fixed'`` (default, as the release) trains the student
+RPN on the pseudo-labels above Soft Teacher's single ``rpn_pseudo_thr``, so a minority box
+with ``theta_c < score < rpn_pseudo_thr`` is an R-CNN target but RPN background;
+``rpn='class_wise'`` filters the RPN's pseudo-labels with the GbT thresholds as well (scaled
+to ``rpn_pseudo_thr``, :meth:`CIPseudoLabelMixin.rpn_thresholds`). The per-iteration
+statistics update is driven by ``CISSODStatisticsHook``.
 """
 from contextlib import contextmanager
 from typing import Iterator, Tuple
@@ -81,6 +86,20 @@ class CISoftTeacher(CIPseudoLabelMixin, SoftTeacher):
             roi_head.__dict__.pop('predict', None)
 
     # ------------------------------------------------------------ unlabeled
+    def rpn_loss_by_pseudo_instances(self, x: Tuple[Tensor],
+                                     batch_data_samples: SampleList) -> Tuple[dict, InstanceList]:
+        """``SoftTeacher``'s RPN loss; with ``gbt.rpn='class_wise'`` on the pseudo-labels
+        above the class-wise RPN thresholds (its ``rpn_pseudo_thr`` filter suspended).
+
+        Not counted nor recorded: the R-CNN filter does that once per pseudo-label.
+        """
+        if self.gbt_rpn == 'fixed':
+            return super().rpn_loss_by_pseudo_instances(x, batch_data_samples)
+        kept = self.keep_above(batch_data_samples,
+                               self.rpn_thresholds(self.data_preprocessor.device))
+        with self.suspended_pseudo_thr('rpn_pseudo_thr'):
+            return super().rpn_loss_by_pseudo_instances(x, kept)
+
     def rcnn_cls_loss_by_pseudo_instances(self, x: Tuple[Tensor],
                                           unsup_rpn_results_list: InstanceList,
                                           batch_data_samples: SampleList,
