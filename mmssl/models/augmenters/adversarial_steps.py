@@ -27,7 +27,7 @@ from mmengine.dist import all_reduce
 
 from .asr_warp import scale_rotation_matrices, warp_samples
 from .bins import sample_random_scale_rotation
-from .bridge import occlusion_mask
+from .bridge import cells_from_order, occlusion_mask
 from .targets import (kl_loss, normalise_rows, reward_penalty_target, sweep_targets,
                       vote_cells)
 
@@ -85,9 +85,7 @@ class AdversarialStepsMixin:
         if counts is None:
             counts = torch.randint(lo, hi + 1, (b, ), generator=generator,
                                    device=probs.device)
-        keep = torch.arange(hi, device=probs.device)[None] < counts[:, None]
-        return torch.zeros(b, k, dtype=torch.bool, device=probs.device).scatter_(
-            1, order, keep)
+        return cells_from_order(order, counts, k)
 
     def _warp(self, images, batch, index, matrices) -> Dict[str, torch.Tensor]:
         rows = warp_samples(images[index], batch['keypoints'][index],

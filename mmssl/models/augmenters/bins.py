@@ -62,10 +62,23 @@ class AugmentationBins:
 
         Returns the value in its natural unit (``2 ** x`` for log2 bins).
         """
-        mu = self.means.to(indices.device)[indices]
         noise = torch.randn(indices.shape, generator=generator, device=indices.device)
-        x = mu + (noise * self.sigma).clamp(-self.sigma, self.sigma)
+        return self.values_from_noise(indices, noise)
+
+    def values_from_noise(self, indices: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """The value of each bin in ``indices`` for standard-normal draws ``noise`` (same
+        shape): ``clip(mu + sigma * noise, mu - sigma, mu + sigma)``, ``2 ** x`` for log2
+        bins. The one bin-value rule, shared by the batch-tensor ASR (:meth:`values`) and
+        the per-sample pipeline transform (:class:`mmssl.datasets.transforms.BinnedScaleRotation`).
+        """
+        mu = self.means.to(indices.device)[indices]
+        x = mu + (noise.to(mu) * self.sigma).clamp(-self.sigma, self.sigma)
         return torch.exp2(x) if self.log2 else x
+
+    def to_dict(self) -> dict:
+        """``dict(means, sigma, log2)``: the settings :meth:`build` reads back."""
+        return dict(means=[float(m) for m in self.means.tolist()], sigma=self.sigma,
+                    log2=bool(self.log2))
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(means={[round(m, 4) for m in self.means.tolist()]}, '

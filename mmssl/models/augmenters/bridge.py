@@ -33,6 +33,19 @@ def occlusion_mask(selected: torch.Tensor, grid: Tuple[int, int]) -> torch.Tenso
     return (~selected).to(torch.float32).view(-1, gh, gw)
 
 
+def cells_from_order(order: torch.Tensor, counts: torch.Tensor, num_cells: int) -> torch.Tensor:
+    """``[B, num_cells]`` bool: the first ``counts[b]`` cells of ``order[b]`` selected.
+
+    ``order`` (``[B, n]``, cell indices without repeats, row-major over the grid) is a draw
+    without replacement from the occlusion distribution; the one rule turning such a draw
+    into occluded cells, shared by the batch-tensor AHO and the per-sample pipeline
+    transform (:class:`mmssl.datasets.transforms.BinnedOcclusionCells`).
+    """
+    keep = torch.arange(order.shape[1], device=order.device)[None] < counts[:, None]
+    return torch.zeros(order.shape[0], num_cells, dtype=torch.bool,
+                       device=order.device).scatter_(1, order, keep)
+
+
 def upsample_mask(mask: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
     """Nearest upsampling of ``[B, gh, gw]`` to ``[B, h, w]``: pixel ``(y, x)`` takes cell
     ``(floor(y * gh / h), floor(x * gw / w))`` (``F.interpolate(mode='nearest')``'s rule,
@@ -151,4 +164,4 @@ class BridgeFeatures:
 
 
 __all__ = ['BridgeCaptured', 'BridgeFeatures', 'occlusion_mask', 'upsample_mask',
-           'auto_bridge_modules']
+           'cells_from_order', 'auto_bridge_modules']

@@ -115,6 +115,26 @@ def heatmap_argmax(heatmaps: torch.Tensor, stride: Tuple[float, float]) -> torch
     return torch.stack([(idx % w).float() * stride[0], (idx // w).float() * stride[1]], -1)
 
 
+def cutout_mask(height: int, width: int, centers: torch.Tensor,
+                half_sizes: torch.Tensor) -> torch.Tensor:
+    """``[B, H, W]`` bool: pixels inside any box ``|x - cx| <= hw, |y - cy| <= hh``.
+
+    The one definition of a Joint Cutout box on the pixel grid, shared by the batch-tensor
+    cutout (:func:`joint_cutout`) and the per-sample pipeline transform
+    (:class:`mmssl.datasets.transforms.JointCutout`).
+
+    Args:
+        height, width: the image size in pixels.
+        centers: ``[B, M, 2]`` box centres in pixels.
+        half_sizes: ``[B, M, 2]`` half widths and heights in pixels.
+    """
+    xs = torch.arange(width, device=centers.device, dtype=centers.dtype)
+    ys = torch.arange(height, device=centers.device, dtype=centers.dtype)
+    in_x = (xs[None, None] - centers[..., :1]).abs() <= half_sizes[..., :1]  # [B, M, W]
+    in_y = (ys[None, None] - centers[..., 1:]).abs() <= half_sizes[..., 1:]  # [B, M, H]
+    return (in_y[..., :, None] & in_x[..., None, :]).any(1)
+
+
 def joint_cutout(images: torch.Tensor, centers: torch.Tensor,
                  half_sizes: torch.Tensor) -> torch.Tensor:
     """Zero the boxes ``|x - cx| <= hw, |y - cy| <= hh`` of every sample.
@@ -124,13 +144,35 @@ def joint_cutout(images: torch.Tensor, centers: torch.Tensor,
         centers: ``[B, M, 2]`` box centres in pixels.
         half_sizes: ``[B, M, 2]`` half widths and heights in pixels.
     """
-    b, _, h, w = images.shape
-    xs = torch.arange(w, device=images.device, dtype=centers.dtype)
-    ys = torch.arange(h, device=images.device, dtype=centers.dtype)
-    in_x = (xs[None, None] - centers[..., :1]).abs() <= half_sizes[..., :1]  # [B, M, W]
-    in_y = (ys[None, None] - centers[..., 1:]).abs() <= half_sizes[..., 1:]  # [B, M, H]
-    mask = (in_y[..., :, None] & in_x[..., None, :]).any(1)  # [B, H, W]
+    _, _, h, w = images.shape
+    mask = cutout_mask(h, w, centers, half_sizes)
     return images * (~mask)[:, None].to(images.dtype)
+
+
+def cutout_boxes(chosen: torch.Tensor, noise: torch.Tensor, unit: torch.Tensor,
+                 input_height: float, *, jitter: float = 10.,
+                 half_size_range: Sequence[float] = (10., 20.),
+                 reference_height: float = 256.) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Joint Cutout boxes from their draws (no randomness here).
+
+    Centre = chosen joint + ``jitter * noise``; half size per axis =
+    ``lo + (hi - lo) * unit``; pixel values are given for a ``reference_height``-pixel-high
+    input (256 in the paper) and scaled to ``input_height``.
+
+    Args:
+        chosen: ``[B, M, 2]`` the joints picked for the boxes, in input pixels.
+        noise: ``[B, M, 2]`` standard normal draws (centre jitter).
+        unit: ``[B, M, 2]`` uniform [0, 1) draws (half sizes).
+        input_height: height of the input the joints live in.
+
+    Returns:
+        (centers, half_sizes), each ``[B, M, 2]``.
+    """
+    scale = float(input_height) / reference_height
+    lo, hi = half_size_range
+    centers = chosen + jitter * scale * noise.to(chosen.dtype)
+    half = (lo + (hi - lo) * unit.to(chosen.dtype)) * scale
+    return centers, half
 
 
 def sample_joint_cutout(joints: torch.Tensor, input_size: Tuple[int, int], *,
@@ -142,24 +184,22 @@ def sample_joint_cutout(joints: torch.Tensor, input_size: Tuple[int, int], *,
     """Draw Joint Cutout boxes around ``num_joints`` of the given joints per sample.
 
     Joints are chosen uniformly with replacement; centres get N(0, jitter) noise; half
-    sizes are U(half_size_range) per axis. Pixel values are given for a
-    ``reference_height``-pixel-high input (256 in the paper) and scaled to ``input_size``.
+    sizes are U(half_size_range) per axis (:func:`cutout_boxes`). Pixel values are given for
+    a ``reference_height``-pixel-high input (256 in the paper) and scaled to ``input_size``.
 
     Returns:
         (centers, half_sizes), each ``[B, num_joints, 2]``.
     """
     b, k, _ = joints.shape
-    scale = input_size[1] / reference_height
     device = joints.device
     pick = torch.randint(k, (b, num_joints), generator=generator, device=device)
-    centers = torch.gather(joints, 1, pick[..., None].expand(-1, -1, 2))
-    centers = centers + jitter * scale * torch.randn(
-        b, num_joints, 2, generator=generator, device=device)
-    lo, hi = half_size_range
-    half = (lo + (hi - lo) * torch.rand(b, num_joints, 2, generator=generator,
-                                        device=device)) * scale
-    return centers, half
+    chosen = torch.gather(joints, 1, pick[..., None].expand(-1, -1, 2))
+    noise = torch.randn(b, num_joints, 2, generator=generator, device=device)
+    unit = torch.rand(b, num_joints, 2, generator=generator, device=device)
+    return cutout_boxes(chosen, noise, unit, input_size[1], jitter=jitter,
+                        half_size_range=half_size_range, reference_height=reference_height)
 
 
 __all__ = ['sample_hard_affine', 'affine_about_center', 'warp_tensor', 'apply_to_points',
-           'heatmap_argmax', 'joint_cutout', 'sample_joint_cutout']
+           'heatmap_argmax', 'cutout_mask', 'joint_cutout', 'cutout_boxes',
+           'sample_joint_cutout']
