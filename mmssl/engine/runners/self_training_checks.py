@@ -16,6 +16,7 @@ from mmpose.registry import MODELS as POSE_MODELS
 from mmssl.datasets.splits import load_coco
 from .self_training_configs import (eval_loader_and_evaluator, labeled_dataset,
                                     resolve_path, target_sigma)
+from .self_training_plan import SHRINK_MODES
 
 #: ``self_training`` settings and their defaults (see SelfTrainingRunner's docstring)
 DEFAULT_SETTINGS = dict(
@@ -201,9 +202,14 @@ def check_inputs(cfg: Config, settings: dict, unlabeled: dict) -> dict:
     cls = head_class(cfg)
     kind = getattr(cls, 'shrink_kind', None)
     standard = None
-    if settings['mode'] == 'stld':
+    mode = settings['mode']
+    if kind is None and settings['pseudo_loss_weights'] is not None:
+        raise ValueError(f'self_training.pseudo_loss_weights needs a head that weighs '
+                         f'pseudo-labeled samples (STLDHeatmapHead or STLDTransformerHead), '
+                         f'got {cls.__name__} (model.head.type)')
+    if mode in SHRINK_MODES:
         if kind is None:
-            raise ValueError(f'self_training.mode="stld" needs a head with a shrink output '
+            raise ValueError(f'self_training.mode={mode!r} needs a head with a shrink output '
                              f'(STLDHeatmapHead or STLDTransformerHead), got '
                              f'{cls.__name__}; use mode="naive" for other heads')
         if kind == 'heatmap_sigma':

@@ -1,4 +1,4 @@
-"""The stage sequence of a self-training job (STLD Algorithm 1 and two baselines).
+"""The stage sequence of a self-training job (STLD Algorithm 1, its ablations, baselines).
 
 A job is a flat list of :class:`Stage` s, each an ordinary mmengine run (train, evaluate or
 pseudo-label) with its own work_dir sub-folder. The list is a pure function of the
@@ -20,14 +20,33 @@ STLD (``mode='stld'``), T rounds::
       round{t}_eval
       round{t}_pseudo_label     (the last round's only with relabel_last_round)
 
+Ablations of STLD's two components (the paper's Fig. 9), same round 0:
+
+- ``mode='pseudo_pretrain_only'``: every round t = 1..T pseudo-pretrains as STLD does and then
+  trains on the labeled set only (round 1 of STLD, repeated): no shrink regression, so no
+  ``curriculum`` and no ``pseudo_loss_weights``.
+- ``mode='shrink_only'``: no pseudo pretraining; round t = 2..T trains a fresh model on labeled
+  (standard) + pseudo-labels (shrink value curriculum[t-2], weight lambda_t), exactly STLD's
+  mixed stage without its pretrained init. Round 1 is not run: without pretraining it would be
+  supervised training on the labeled set, the task of round 0 again, so round 2 uses round
+  0's pseudo-labels. Needs ``num_rounds >= 2``.
+
 Baselines (``mode='naive'`` / ``'selection'``): round 0 as above, then every round trains a
 fresh model on labeled + pseudo-labeled data with standard regression (``selection`` keeps
-only pseudo-labels whose mean keypoint score reaches ``score_thr``).
+only pseudo-labels whose mean keypoint score reaches ``score_thr``). ``pseudo_loss_weights``
+(one lambda per round 1..T, e.g. the paper's linear warm-up ``[0.1, 0.4, 0.7, 1.0]``) weights
+the pseudo-labeled samples of each round; without it they weigh as much as ground truth.
 """
 from dataclasses import asdict, dataclass
 from typing import List, Optional, Sequence
 
-MODES = ('stld', 'naive', 'selection')
+MODES = ('stld', 'naive', 'selection', 'pseudo_pretrain_only', 'shrink_only')
+#: modes whose rounds use a shrink curriculum (rounds 2..T)
+SHRINK_MODES = ('stld', 'shrink_only')
+#: modes with a pseudo-pretraining stage in every round
+PRETRAIN_MODES = ('stld', 'pseudo_pretrain_only')
+#: baselines: a fresh model on labeled + pseudo-labeled data every round
+BASELINE_MODES = ('naive', 'selection')
 
 
 @dataclass(frozen=True)
@@ -45,7 +64,8 @@ class Stage:
         pseudo_from (str): Name of the label stage whose file provides pseudo-labels.
         source_aware (bool): Tag pseudo-labeled samples so the head applies shrink
             regression with ``shrink_value`` and weight ``pseudo_weight``.
-        shrink_value (float, optional): sigma_t (heatmap heads) or p_t (coordinate heads).
+        shrink_value (float, optional): sigma_t (heatmap heads) or p_t (coordinate heads);
+            ``None`` on a source-aware stage means standard regression (weighted baselines).
         pseudo_weight (float): lambda, the weight of pseudo-labeled samples.
         model_from (str): Eval/label stages: the train stage whose weights are used.
         score_thr (float, optional): Label stages: keep only pseudo-labels whose mean
@@ -85,6 +105,66 @@ def _eval_and_label(stages: List[Stage], rnd: int, model: str, eval_each_round: 
     return name
 
 
+def _check_settings(mode: str, num_rounds: int, curriculum: Optional[Sequence[float]],
+                    pseudo_weights: Optional[Sequence[float]], pretrain_speedup: float,
+                    score_thr: Optional[float]) -> List[float]:
+    """Validate the settings of ``mode``; return the lambdas of its weighted rounds."""
+    if mode not in MODES:
+        raise ValueError(f'self_training.mode must be one of {MODES}, got {mode!r}')
+    if int(num_rounds) != num_rounds or num_rounds < 1:
+        raise ValueError(f'self_training.num_rounds must be an integer >= 1, got {num_rounds}')
+    if mode == 'shrink_only' and num_rounds < 2:
+        raise ValueError('self_training.mode="shrink_only" needs num_rounds >= 2: shrink '
+                         'regression runs in rounds 2..T (round 1 of STLD only pretrains)')
+    if mode in SHRINK_MODES:
+        if curriculum is None or len(curriculum) != num_rounds - 1:
+            raise ValueError(
+                f'self_training.curriculum must list one shrink value per round 2..T, i.e. '
+                f'num_rounds - 1 = {num_rounds - 1} values for num_rounds={num_rounds}; got '
+                f'{None if curriculum is None else list(curriculum)} (the paper: T=4, '
+                'sigma [2.2, 1.8, 1.5] for heatmaps, p [2.4, 1.6, 1.0] for coordinates)')
+    elif curriculum:
+        raise ValueError(f'self_training.curriculum is only used by the modes {SHRINK_MODES}, '
+                         f'not mode={mode!r}; remove it (curriculum=None)')
+    if mode in PRETRAIN_MODES and pretrain_speedup < 1:
+        raise ValueError(f'self_training.pretrain_speedup must be >= 1, got {pretrain_speedup}')
+    if mode == 'selection' and score_thr is None:
+        raise ValueError('self_training.mode="selection" needs self_training.score_thr '
+                         '(the confidence threshold tau)')
+    if mode != 'selection' and score_thr is not None:
+        raise ValueError(f'self_training.score_thr is only used by mode="selection", not '
+                         f'mode={mode!r}')
+    if mode == 'pseudo_pretrain_only':
+        if pseudo_weights is not None:
+            raise ValueError('self_training.pseudo_loss_weights is not used by '
+                             'mode="pseudo_pretrain_only" (its mixed stages train on the '
+                             'labeled set only); remove it (pseudo_loss_weights=None)')
+        return []
+    if mode in SHRINK_MODES:
+        weights = (default_pseudo_weights(num_rounds) if pseudo_weights is None
+                   else list(pseudo_weights))
+        if len(weights) != num_rounds - 1:
+            raise ValueError(f'self_training.pseudo_loss_weights must have num_rounds - 1 = '
+                             f'{num_rounds - 1} values (rounds 2..T), got {weights}')
+        return [float(w) for w in weights]
+    if pseudo_weights is None:
+        return []
+    weights = [float(w) for w in pseudo_weights]
+    if len(weights) != num_rounds:
+        raise ValueError(f'self_training.pseudo_loss_weights of mode={mode!r} must have '
+                         f'num_rounds = {num_rounds} values (one lambda per round 1..T, e.g. '
+                         f'the linear warm-up [0.1, 0.4, 0.7, 1.0]), got {weights}')
+    return weights
+
+
+def _mixed_stage(name: str, rnd: int, init: str, pseudo: str, shrink: Optional[float],
+                 weight: float) -> Stage:
+    """Labeled (standard) + pseudo-labeled (shrink value ``shrink``, weight lambda)."""
+    return Stage(name, 'train', rnd, data='mixed', init=init, pseudo_from=pseudo,
+                 source_aware=True, shrink_value=None if shrink is None else float(shrink),
+                 pseudo_weight=float(weight))
+
+
 def build_plan(mode: str, num_rounds: int, curriculum: Optional[Sequence[float]] = None,
                pseudo_weights: Optional[Sequence[float]] = None, pretrain_speedup: float = 5,
                eval_each_round: bool = True, relabel_last_round: bool = True,
@@ -93,60 +173,36 @@ def build_plan(mode: str, num_rounds: int, curriculum: Optional[Sequence[float]]
 
     Raises:
         ValueError: on an unknown mode, ``num_rounds < 1``, a curriculum or lambda list
-            whose length is not ``num_rounds - 1``, or a selection run without threshold.
+            whose length does not fit the mode and ``num_rounds``, a setting the mode does
+            not use, or a selection run without threshold.
     """
-    if mode not in MODES:
-        raise ValueError(f'self_training.mode must be one of {MODES}, got {mode!r}')
-    if int(num_rounds) != num_rounds or num_rounds < 1:
-        raise ValueError(f'self_training.num_rounds must be an integer >= 1, got {num_rounds}')
+    weights = _check_settings(mode, num_rounds, curriculum, pseudo_weights, pretrain_speedup,
+                              score_thr)
     num_rounds = int(num_rounds)
-    if mode == 'stld':
-        if curriculum is None or len(curriculum) != num_rounds - 1:
-            raise ValueError(
-                f'self_training.curriculum must list one shrink value per round 2..T, i.e. '
-                f'num_rounds - 1 = {num_rounds - 1} values for num_rounds={num_rounds}; got '
-                f'{None if curriculum is None else list(curriculum)} (the paper: T=4, '
-                'sigma [2.2, 1.8, 1.5] for heatmaps, p [2.4, 1.6, 1.0] for coordinates)')
-        pseudo_weights = (default_pseudo_weights(num_rounds)
-                          if pseudo_weights is None else list(pseudo_weights))
-        if len(pseudo_weights) != num_rounds - 1:
-            raise ValueError(f'self_training.pseudo_loss_weights must have num_rounds - 1 = '
-                             f'{num_rounds - 1} values, got {pseudo_weights}')
-        if pretrain_speedup < 1:
-            raise ValueError(f'self_training.pretrain_speedup must be >= 1, got '
-                             f'{pretrain_speedup}')
-    elif curriculum:
-        raise ValueError(f'self_training.curriculum is only used by mode="stld", not '
-                         f'mode={mode!r}; remove it')
-    if mode == 'selection' and score_thr is None:
-        raise ValueError('self_training.mode="selection" needs self_training.score_thr '
-                         '(the confidence threshold tau)')
-    if mode != 'selection' and score_thr is not None:
-        raise ValueError(f'self_training.score_thr is only used by mode="selection", not '
-                         f'mode={mode!r}')
-
     stages = [Stage('round0_supervised', 'train', 0, data='labeled')]
     pseudo = _eval_and_label(stages, 0, 'round0_supervised', eval_each_round, True, score_thr)
     prev_pretrain = ''
-    for t in range(1, num_rounds + 1):
+    first = 2 if mode == 'shrink_only' else 1
+    for t in range(first, num_rounds + 1):
         last = t == num_rounds
-        if mode == 'stld':
+        if mode in PRETRAIN_MODES:
             pretrain = f'round{t}_pseudo_pretrain'
             stages.append(Stage(
                 pretrain, 'train', t, data='pseudo', init=prev_pretrain, pseudo_from=pseudo,
                 schedule_scale=1.0 if t == 1 else 1.0 / pretrain_speedup))
-            model = f'round{t}_mixed'
-            if t == 1:
-                stages.append(Stage(model, 'train', t, data='labeled', init=pretrain))
-            else:
-                stages.append(Stage(
-                    model, 'train', t, data='mixed', init=pretrain, pseudo_from=pseudo,
-                    source_aware=True, shrink_value=float(curriculum[t - 2]),
-                    pseudo_weight=float(pseudo_weights[t - 2])))
             prev_pretrain = pretrain
+        model = f'round{t}_mixed'
+        if mode in SHRINK_MODES and t >= 2:
+            stages.append(_mixed_stage(model, t, prev_pretrain, pseudo, curriculum[t - 2],
+                                       weights[t - 2]))
+        elif mode in PRETRAIN_MODES:
+            stages.append(Stage(model, 'train', t, data='labeled', init=prev_pretrain))
         else:
             model = f'round{t}_self_train'
-            stages.append(Stage(model, 'train', t, data='mixed', pseudo_from=pseudo))
+            if weights:  # a weighted baseline: lambda_t on pseudo-labels, standard regression
+                stages.append(_mixed_stage(model, t, '', pseudo, None, weights[t - 1]))
+            else:
+                stages.append(Stage(model, 'train', t, data='mixed', pseudo_from=pseudo))
         pseudo = _eval_and_label(stages, t, model, eval_each_round or last,
                                  relabel_last_round or not last, score_thr)
     return stages

@@ -1,4 +1,4 @@
-"""Self-training runner: STLD's curriculum (and two baselines) as a sequence of mmengine runs.
+"""Self-training runner: STLD's curriculum, its ablations and baselines as mmengine runs.
 
 Selected with ``runner_type = 'SelfTrainingRunner'``, so the unchanged ``tools/train.py`` /
 ``tools/dist_train.sh`` run the whole job::
@@ -14,10 +14,14 @@ Selected with ``runner_type = 'SelfTrainingRunner'``, so the unchanged ``tools/t
 
 ``self_training`` settings (defaults in :data:`DEFAULT_SETTINGS`):
 
-- ``mode``: ``'stld'`` (Algorithm 1), ``'naive'`` (all pseudo-labels, standard regression,
-  fresh model each round) or ``'selection'`` (pseudo-labels with mean score >= ``score_thr``).
+- ``mode``: ``'stld'`` (Algorithm 1), its ablations ``'pseudo_pretrain_only'`` (no shrink
+  regression) and ``'shrink_only'`` (no pseudo pretraining), or the baselines ``'naive'``
+  (all pseudo-labels, standard regression, fresh model each round) and ``'selection'``
+  (pseudo-labels with mean score >= ``score_thr``); the stages of each:
+  :mod:`.self_training_plan`.
 - ``num_rounds`` (T), ``curriculum`` (T-1 shrink values: sigma_t or p_t for rounds 2..T),
-  ``pseudo_loss_weights`` (T-1 lambdas; default 0.1 for t < T, 1 for t = T),
+  ``pseudo_loss_weights`` (STLD: T-1 lambdas, default 0.1 for t < T, 1 for t = T; baselines:
+  T lambdas, one per round, e.g. the linear warm-up [0.1, 0.4, 0.7, 1.0], default 1),
   ``pretrain_speedup`` (rounds >= 2 pretrain from the previous pretrain for 1/speedup of the
   schedule), ``labeled_min_size`` (oversample the labeled set to this size).
 - ``strict_curriculum`` (default True): refuse a curriculum that is not coarse-to-fine or
@@ -292,9 +296,13 @@ class SelfTrainingRunner:
         return cfg
 
     def _set_head_shrink(self, cfg: Config, stage: Stage) -> None:
+        """lambda and the shrink output of a source-aware stage (``shrink_value=None``: the
+        pseudo-labels are weighted but trained like ground truth, through the main output)."""
         head = cfg.model.head
         head.pseudo_loss_weight = stage.pseudo_weight
-        if self.facts['shrink_kind'] == 'heatmap_sigma':
+        if stage.shrink_value is None:
+            head.shrink_branch = False
+        elif self.facts['shrink_kind'] == 'heatmap_sigma':
             head.shrink_branch = stage.shrink_value != self.facts['standard_value']
         else:
             head.shrink_p = stage.shrink_value
