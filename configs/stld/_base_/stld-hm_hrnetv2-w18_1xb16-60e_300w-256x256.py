@@ -1,56 +1,17 @@
-# STLD-HM-HRNet on 300W (seed 003): MMPose's own HRNetV2-W18 300W model (concatenated
-# 4-branch features -> 1x1 conv -> heatmaps) with the head swapped for STLDHeatmapHead (second
-# 1x1 output for pseudo-labels), the paper's optimiser/schedule and the self-training runner.
-_base_ = [
-    'mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py',
-    './stld_release_pipeline.py'
-]
-custom_imports = dict(imports=['mmssl'], allow_failed_imports=False)
+# STLD-HM-HRNet on 300W (seed 003): the STLD-HM-R18 recipe on 300W
+# (./stld-hm_res18_1xb16-60e_300w-256x256.py) with MMPose's HRNetV2-W18 model
+# (./stld_hrnetv2_w18.py): the concatenated 270-channel stride-4 map -> 1x1 conv (270) ->
+# STLDHeatmapHead's main and shrink 1x1 outputs (no deconvolutions). The per-ratio configs in
+# configs/stld/ only name the split files.
+_base_ = ['./stld-hm_res18_1xb16-60e_300w-256x256.py', './stld_hrnetv2_w18.py']
 
-runner_type = 'SelfTrainingRunner'
-self_training = dict(
-    mode='stld',
-    num_rounds=4,
-    curriculum=[2.2, 1.8, 1.5],
-    pseudo_loss_weights=None,
-    pretrain_speedup=5,
-    labeled_min_size=1000,  # the release oversamples to os_num = 1000 in its HRNet files
-    unlabeled_ann_file='annotations/semi/face_landmarks_300w_train.unlabeled@157.json',
-)
+# the release oversamples the labeled set to os_num = 1000 in its HRNet files
+self_training = dict(labeled_min_size=1000)
 
-# the paper's protocol: no flip test (a flipped evaluation: --cfg-options
-# model.test_cfg.flip_test=True)
-model = dict(head=dict(type='STLDHeatmapHead'), test_cfg=dict(flip_test=False))
-
-train_cfg = dict(max_epochs=60, val_interval=10)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4))
-param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=60, milestones=[40, 50], gamma=0.1, by_epoch=True)
-]
-auto_scale_lr = dict(base_batch_size=16)
-default_hooks = dict(checkpoint=dict(save_best=None, interval=10, max_keep_ckpts=1))
-
-# ---- data: the release's augmentation and crop (./stld_release_pipeline.py), MMPose's codec
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=_base_.stld_release_crop_padding),
-    *_base_.stld_release_box_augment,
-    dict(type='TopdownAffine', input_size=_base_.codec['input_size']),
-    *_base_.stld_release_crop_augment,
-    dict(type='GenerateTarget', encoder=_base_.codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=_base_.stld_release_crop_padding),
-    dict(type='TopdownAffine', input_size=_base_.codec['input_size']),
-    dict(type='PackPoseInputs')
-]
-train_dataloader = dict(
-    batch_size=16,
-    dataset=dict(ann_file='annotations/semi/face_landmarks_300w_train.labeled@157.json',
-                 pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance')
-test_evaluator = val_evaluator
+model = dict(
+    backbone=dict(_delete_=True, **_base_.stld_hrnetv2_w18_backbone),
+    neck=dict(_delete_=True, **_base_.stld_hrnetv2_w18_neck),
+    head=dict(
+        in_channels=_base_.stld_hrnetv2_w18_channels,
+        deconv_out_channels=None, deconv_kernel_sizes=None,
+        conv_out_channels=(_base_.stld_hrnetv2_w18_channels, ), conv_kernel_sizes=(1, )))

@@ -1,0 +1,6 @@
+# Ablation: shrink regression only (Fig. 9b) with the TF-R18 model, 300W 5 %: no pseudo
+# pretraining; rounds 2..T train a fresh (ImageNet) model on labeled + pseudo-labels with
+# STLD's shrink curriculum and lambda (round 1, supervised training again without
+# pretraining, is not run: round 2 uses round 0's pseudo-labels).
+_base_ = ['./stld-tf_res18_1xb16-360e_300w-5pct-256x256.py']
+self_training = dict(mode='shrink_only')
