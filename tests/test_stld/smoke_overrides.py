@@ -3,8 +3,9 @@
 Called by the config smoke harness (tests/test_configs) after its generic edits (fixture
 data paths, no pretrained weights, small loaders). Here: labeled/unlabeled split files of the
 fixture in ``tmp_dir``; T = 2 rounds for the STLD ResNet-18 configs on 300W/AFLW data (so
-the shrink branch of round 2 runs) and T = 1 for the others (WFLW's large fixture images,
-HRNet, baselines: the same runner paths, cheaper);
+the shrink branch of round 2 runs; also ``mode='shrink_only'``, which starts at round 2) and
+T = 1 for the others (WFLW's large fixture images, HRNet, baselines, pseudo pretraining only:
+the same runner paths, cheaper; a per-round lambda list keeps its last values);
 one epoch per stage (the config's schedulers, validation interval and checkpoint hook
 stay) without oversampling; the shortened curriculum (its first, coarse value) ends before
 standard regression, so ``strict_curriculum=False`` says so explicitly; 64x64 inputs and a
@@ -18,8 +19,12 @@ ratio) differ, so one representative per group exercises all code paths
 - ``stld-hm_res18_*_{300w,wflw,aflw}-*pct`` and ``synthetic/stld-hm_*`` (the datasets differ
   in keypoint count and NME normalisation: 300W and WFLW are in the subset)
 - ``stld-tf_res18_*_{300w,wflw,aflw}-*pct`` (AFLW in the subset: box-size normalisation)
-- ``stld-hm_hrnetv2-w18_*_300w-*pct`` and ``stld-tf_hrnetv2-w18_*_300w-*pct``
-- the baselines ``stld-naive_*`` (also ``synthetic/stld-naive_*``) and ``stld-selection_*``
+- ``stld-hm_hrnetv2-w18_*_{300w,wflw,aflw}-*pct`` and
+  ``stld-tf_hrnetv2-w18_*_{300w,wflw,aflw}-*pct`` (the R18 recipes with the HRNet fragment:
+  300W for HM, AFLW for TF in the subset)
+- the baselines ``stld-naive_*`` (also ``synthetic/stld-naive_*``), ``stld-warmup_*`` and
+  ``stld-selection_*``, the ablations ``stld-pp-only_*`` and ``stld-sr-only_*`` (one config
+  each: all in the subset)
 """
 import copy
 import json
@@ -37,8 +42,15 @@ SMOKE_SUBSET = [
     'stld/stld-hm_res18_1xb16-60e_wflw-5pct-256x256.py',
     'stld/stld-tf_res18_1xb16-360e_aflw-5pct-256x256.py',
     'stld/stld-hm_hrnetv2-w18_1xb16-60e_300w-5pct-256x256.py',
-    'stld/stld-tf_hrnetv2-w18_1xb16-360e_300w-5pct-256x256.py',
+    'stld/stld-tf_hrnetv2-w18_1xb16-360e_aflw-5pct-256x256.py',
     'stld/stld-naive_hm_res18_1xb16-60e_300w-5pct-256x256.py',
+    'stld/stld-naive_tf_res18_1xb16-360e_300w-5pct-256x256.py',
+    'stld/stld-warmup_hm_res18_1xb16-60e_300w-5pct-256x256.py',
+    'stld/stld-warmup_tf_res18_1xb16-360e_300w-5pct-256x256.py',
+    'stld/stld-pp-only_hm_res18_1xb16-60e_300w-5pct-256x256.py',
+    'stld/stld-pp-only_tf_res18_1xb16-360e_300w-5pct-256x256.py',
+    'stld/stld-sr-only_hm_res18_1xb16-60e_300w-5pct-256x256.py',
+    'stld/stld-sr-only_tf_res18_1xb16-360e_300w-5pct-256x256.py',
     'stld/stld-selection_hm_res18_1xb16-60e_300w-5pct-256x256.py',
 ]
 
@@ -127,7 +139,11 @@ def smoke_overrides(cfg, tmp_dir) -> None:
     st = cfg.self_training
     curriculum = st.get('curriculum')
     rounds = 2 if (curriculum and cfg.model.backbone.type == 'ResNet'
-                   and train_ds.type != 'WFLWDataset') else 1
+                   and train_ds.type != 'WFLWDataset') or st.get('mode') == 'shrink_only' else 1
+    weights = st.get('pseudo_loss_weights')
+    if weights:  # baselines: one lambda per round 1..T; STLD: rounds 2..T
+        keep = rounds if st.get('mode') in ('naive', 'selection') else rounds - 1
+        st.pseudo_loss_weights = list(weights)[len(weights) - keep:]
     st.update(unlabeled_ann_file=unlabeled, num_rounds=rounds, labeled_min_size=0,
               curriculum=[curriculum[0]] * (rounds - 1) if curriculum else None,
               # the shortened curriculum keeps its coarse first value (the shrink branch
