@@ -97,7 +97,8 @@ def crs_repeat_factors(labeled_classes: Sequence[Sequence[int]],
                        pseudo_records: Mapping[int, Tuple[np.ndarray, np.ndarray]],
                        num_unlabeled: int,
                        num_classes: int,
-                       lam: float) -> np.ndarray:
+                       lam: float,
+                       score_weighted: bool = True) -> np.ndarray:
     """Class-rebalancing repeat factors of unlabeled images.
 
     ``f(c)`` is the fraction of images containing class c among the labeled images and the
@@ -105,6 +106,8 @@ def crs_repeat_factors(labeled_classes: Sequence[Sequence[int]],
     ``r(c) = max(1, sqrt(lam / f(c)))``; an unlabeled image's factor is
     ``max(1, max over its pseudo-labels of r(c) * margin)`` where ``margin`` is the
     pseudo-label's score minus its class threshold (release). Images without a record get 1.
+    ``score_weighted=False`` drops the margin: ``max(1, max over its kept pseudo-labels of
+    r(c))``, i.e. RFS on the pseudo-labels (seed Table 3, row RFS / RFS).
 
     Args:
         labeled_classes: Class indices of each labeled image's instances.
@@ -112,6 +115,7 @@ def crs_repeat_factors(labeled_classes: Sequence[Sequence[int]],
         num_unlabeled (int): Number of unlabeled images.
         num_classes (int): Number of classes.
         lam (float): lambda, the frequency threshold (grows to 0.5 on COCO).
+        score_weighted (bool): CrS (True) or RFS on the pseudo-labels (False).
 
     Returns:
         np.ndarray: (num_unlabeled, ) factors >= 1.
@@ -138,7 +142,11 @@ def crs_repeat_factors(labeled_classes: Sequence[Sequence[int]],
                 len(labeled_classes) + len(indices), 1)
     rep = class_repeat_factors(freq, lam)
     owner = np.repeat(indices, [len(lab) for lab in labels])
-    np.maximum.at(factors, owner, rep[flat_labels] * flat_margins)
+    if score_weighted:
+        np.maximum.at(factors, owner, rep[flat_labels] * flat_margins)
+    else:
+        valid = flat_margins >= 0
+        np.maximum.at(factors, owner[valid], rep[flat_labels[valid]])
     return factors
 
 
@@ -258,9 +266,10 @@ class ClassRebalancingSampler(Sampler):
 
     def update_from_pseudo_labels(self, records_by_img_id: Mapping[int, Tuple[np.ndarray,
                                                                             np.ndarray]],
-                                  lam: float) -> np.ndarray:
+                                  lam: float, score_weighted: bool = True) -> np.ndarray:
         """Recompute the unlabeled factors from pseudo-label records (see
-        :func:`crs_repeat_factors`); records of unknown image ids are ignored.
+        :func:`crs_repeat_factors`, ``score_weighted=False``: RFS on the pseudo-labels);
+        records of unknown image ids are ignored.
 
         Returns:
             np.ndarray: The new unlabeled factors.
@@ -271,7 +280,8 @@ class ClassRebalancingSampler(Sampler):
             if idx is not None:
                 records[idx] = record
         factors = crs_repeat_factors(self.labeled_classes, records,
-                                     len(self.dataset.datasets[1]), self.num_classes, lam)
+                                     len(self.dataset.datasets[1]), self.num_classes, lam,
+                                     score_weighted)
         self.set_unlabeled_repeat_factors(factors)
         return factors
 

@@ -8,6 +8,9 @@
   weights, 32-channel FPN, 6 classes; GbR's ``num_classes`` follows) and the resize scales;
 * sets GbR / GbT warm-up to 1 iteration and CrS refresh to every iteration so that the
   method's code paths run within the smoke iterations;
+* LVIS-style evaluators (``GroupCocoMetric(frequency_groups=True)``) get a copy of the
+  synthetic validation file whose categories carry an LVIS ``frequency`` (r / c / f by the
+  classes' labeled-instance counts, rarest third 'r'), the fixture's stand-in for LVIS's;
 * 2 training iterations (iteration-based configs) or 1 short epoch (epoch-based configs),
   ``num_workers=0``, a fixed seed and ``work_dir = tmp_dir/work_dir``; validation and
   checkpoint intervals are left to the caller.
@@ -37,6 +40,34 @@ def make_smoke_data(tmp_dir: str) -> Dict[str, Any]:
         info = json.load(f)
     return dict(root=root + '/', classes=tuple(info['classes']),
                 minority=list(info['minority_classes']))
+
+
+def lvis_style_val(root: str) -> str:
+    """``annotations/val_lvis.json``: the synthetic val file with an LVIS ``frequency`` per
+    category (thirds of the classes by labeled-instance count: 'r', 'c', 'f'); written
+    atomically once."""
+    import json
+    import os
+    out = osp.join(root, 'annotations', 'val_lvis.json')
+    if osp.isfile(out):
+        return out
+    with open(osp.join(root, 'annotations', 'train_labeled.json')) as f:
+        labeled = json.load(f)
+    with open(osp.join(root, 'annotations', 'val.json')) as f:
+        val = json.load(f)
+    counts = {c['id']: 0 for c in val['categories']}
+    for ann in labeled['annotations']:
+        counts[ann['category_id']] = counts.get(ann['category_id'], 0) + 1
+    order = sorted(counts, key=lambda i: (counts[i], i))
+    third = max(1, len(order) // 3)
+    freq = {cat_id: 'rcf'[min(k // third, 2)] for k, cat_id in enumerate(order)}
+    for cat in val['categories']:
+        cat['frequency'] = freq[cat['id']]
+    tmp = out + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(val, f)
+    os.replace(tmp, out)
+    return out
 
 
 def _shrink_scales(node) -> None:
@@ -130,6 +161,8 @@ def smoke_overrides(cfg: Config, tmp_dir: str) -> Config:
             if evaluator.get('type') == 'GroupCocoMetric':
                 evaluator.minority_classes = data['minority']
                 evaluator.class_groups_file = None
+                if evaluator.get('frequency_groups'):
+                    evaluator.ann_file = lvis_style_val(data['root'])
     for hook in cfg.get('custom_hooks', []):
         if hook.type == 'CISSODStatisticsHook':
             hook.minority_classes = data['minority']

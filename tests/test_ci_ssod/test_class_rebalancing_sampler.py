@@ -37,6 +37,9 @@ def test_crs_factors_by_hand():
     assert factors.tolist() == pytest.approx([max(1.0, r2 * 0.4), 1.0, 1.0, 1.0, 1.0])
     assert factors[0] == pytest.approx(1.4697, abs=1e-4)
     assert crs_repeat_factors(labeled, records, 5, 3, lam=0.0).tolist() == [1.0] * 5
+    # RFS on the pseudo-labels (Table 3 row RFS / RFS): r(c) of the kept labels, no margin
+    rfs = crs_repeat_factors(labeled, records, 5, 3, lam=0.5, score_weighted=False)
+    assert rfs.tolist() == pytest.approx([r2, 1.0, 1.0, 1.0, 1.0])
     with pytest.raises(ValueError, match='outside'):
         crs_repeat_factors(labeled, {7: records[0]}, 5, 3, 0.5)
     with pytest.raises(ValueError, match='out of range'):

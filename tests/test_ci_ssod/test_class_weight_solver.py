@@ -135,3 +135,27 @@ def test_direct_solver_rejects_bad_input():
         jacobi_step(torch.eye(3), torch.ones(3), damping=0.0)
     with pytest.raises(ValueError, match='no positive solution'):
         solve_balance_direct(torch.tensor([[-1.0, 1.0], [-1.0, 1.0]]))
+
+
+def test_direct_weights_solve_when_inside_clamps_and_project_otherwise():
+    from mmssl.models.detectors import direct_weights
+    matrix = _matrix([20, 15, 10, 8, 40], seed=1, bg_boost=0.5)
+    assert torch.allclose(direct_weights(matrix), solve_balance_direct(matrix), atol=1e-5)
+    # a matrix whose exact solution leaves the clamps (background boosted far above 1)
+    hard = _matrix([200, 2, 1, 1, 400], seed=3)
+    w = direct_weights(hard)
+    assert w.sum().item() == pytest.approx(5.0, rel=1e-5)
+    assert (w >= 1 / 3 - 1e-6).all() and (w[:-1] <= 5 + 1e-6).all() and w[-1] <= 1 + 1e-6
+
+
+def test_gbr_direct_solver_steps():
+    from mmssl.models.detectors import GbRCrossEntropyLoss, direct_weights
+    loss = GbRCrossEntropyLoss(4, warmup_iters=0, momentum=0.0, solver='direct')
+    logits = torch.randn(64, 5, requires_grad=True)
+    labels = torch.randint(0, 5, (64, ))
+    loss(logits, labels).backward()
+    loss.step()
+    assert torch.allclose(loss.class_weights,
+                          direct_weights(loss.grad_stats.matrix, **loss.clamps), atol=1e-6)
+    with pytest.raises(ValueError, match="'jacobi', 'learnable' or 'direct'"):
+        GbRCrossEntropyLoss(4, solver='svd')

@@ -10,7 +10,9 @@ Every iteration the new records of all ranks are gathered (a few images per rank
 store of all pseudo-labeled images, identical on every rank (the latest record of an image
 wins). Every ``interval`` iterations the sampler's unlabeled repeat factors are recomputed
 from the store with ``lambda = min(lam * iter / ramp_iters, lam)`` (release: lambda grows
-linearly to 0.5 over training). Because the store is complete on every rank at all times,
+linearly to 0.5 over training). ``mode='rfs'`` uses the same refreshes and lambda with
+repeat-factor sampling on the pseudo-labels instead (no score margin; seed Table 3, row
+RFS / RFS). Because the store is complete on every rank at all times,
 checkpoints (written by rank 0 only, no collective possible there) hold all of it; it is
 saved as tensors (safe for ``weights_only`` loading). The checkpoint also holds the sampler's
 stream state (:meth:`ClassRebalancingSampler.state_dict`: seed, factors in use, start of the
@@ -42,12 +44,17 @@ class CrSRefreshHook(Hook):
         lam (float): Final lambda (0.5 on COCO). Defaults to 0.5.
         ramp_iters (int, optional): Iterations over which lambda grows linearly from 0;
             None uses the run's ``max_iters``.
+        mode (str): 'crs' (score-weighted, the method) or 'rfs' (RFS on the pseudo-labels,
+            an ablation). Defaults to 'crs'.
     """
 
     priority = 'NORMAL'
 
     def __init__(self, interval: int = 4000, lam: float = 0.5,
-                 ramp_iters: Optional[int] = None) -> None:
+                 ramp_iters: Optional[int] = None, mode: str = 'crs') -> None:
+        if mode not in ('crs', 'rfs'):
+            raise ValueError(f"CrSRefreshHook: mode must be 'crs' or 'rfs', got {mode!r}")
+        self.mode = mode
         if interval < 1 or lam < 0 or (ramp_iters is not None and ramp_iters < 1):
             raise ValueError(f'need interval >= 1, lam >= 0, ramp_iters >= 1 or None; got '
                              f'{interval}, {lam}, {ramp_iters}')
@@ -105,7 +112,8 @@ class CrSRefreshHook(Hook):
 
     def _refresh(self, runner) -> None:
         lam = self.current_lambda(runner)
-        factors = self._sampler(runner).update_from_pseudo_labels(self.store, lam)
+        factors = self._sampler(runner).update_from_pseudo_labels(
+            self.store, lam, score_weighted=self.mode == 'crs')
         self.last_factors = factors
         hub = runner.message_hub
         hub.update_scalar('train/crs/lambda', lam)

@@ -119,7 +119,9 @@ class CIPseudoLabelMixin:
             kept pseudo-labels of this iteration, per class.
         """
         gbr = self.gbr_loss
-        weights = gbr.class_weights if gbr is not None and gbr.reweight else None
+        # The GbR weights are solved also with reweight=False ("GbT only": thresholds from
+        # the gradient balance, plain cross entropy); they are 1 during the warm-up.
+        weights = gbr.class_weights if gbr is not None else None
         out = self.gbt.step(weights)
         return dict(thr=self.gbt.get(), score=self.gbt.mean_scores.clone(),
                     pseudo=out['pseudo_counts'])

@@ -19,7 +19,10 @@ Two solvers, as in the seed and the authors' release:
   ``[min_weight, max_bg_weight]``). The seed reports both reach the same AP on COCO (26.5).
 
 :func:`solve_balance_direct` solves the equations exactly (null space of ``G^T``) and is used
-to check the iterative solvers.
+to check the iterative solvers. :func:`direct_weights` is the "direct solution" of seed
+section 2 as a solver (GbR ``solver='direct'``): the least-squares null vector scaled to the
+budget, projected onto the clamps - a negative entry (which the seed reports on
+Objects365 / LVIS) ends on ``min_weight`` instead of raising.
 """
 from typing import Optional, Tuple
 
@@ -120,6 +123,34 @@ def solve_balance_direct(matrix: Tensor) -> Tensor:
     if bool((null <= 0).any()):
         raise ValueError('the balance equations have no positive solution for this matrix')
     return (null / null.sum() * matrix.size(0)).to(matrix.dtype)
+
+
+def direct_weights(matrix: Tensor,
+                   *,
+                   min_weight: float = 1.0 / 3.0,
+                   max_weight: float = 5.0,
+                   max_bg_weight: float = 1.0) -> Tensor:
+    """Direct solution of the balance equations under the budget and clamps.
+
+    The right singular vector of ``G^T`` with the smallest singular value (the exact
+    solution when one exists, the least-squares one otherwise), signed so that its sum is
+    positive and scaled to ``sum = n + 1``, then :func:`project_to_budget` onto
+    ``[min_weight, max_weight]`` (background ``[min_weight, max_bg_weight]``).
+
+    Returns:
+        Tensor: (n+1, ) class weights, in ``matrix``'s dtype.
+    """
+    _check_matrix(matrix)
+    _, _, vh = torch.linalg.svd(matrix.double().T)
+    null = vh[-1]
+    total = null.sum()
+    if float(total.abs()) < 1e-12:  # no direction with a positive budget: keep w = 1
+        return torch.ones(matrix.size(0), dtype=matrix.dtype, device=matrix.device)
+    weights = null / total * matrix.size(0)
+    lower = torch.full_like(weights, min_weight)
+    upper = torch.full_like(weights, max_weight)
+    upper[-1] = max_bg_weight
+    return project_to_budget(weights, lower, upper).to(matrix.dtype)
 
 
 def project_to_budget(weights: Tensor, lower: Tensor, upper: Tensor,

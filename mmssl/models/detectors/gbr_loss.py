@@ -31,7 +31,7 @@ from mmengine.dist import all_reduce
 from torch import Tensor, nn
 
 from .applied_gradients import AppliedGradientMeter, gradient_coefficients
-from .class_weight_solver import LearnableClassWeights, jacobi_step
+from .class_weight_solver import LearnableClassWeights, direct_weights, jacobi_step
 from .gradient_matrix import GradientMatrixAccumulator, positive_negative_gradients
 
 _DEFAULT_BRANCHES = dict(sup=dict(beta=0.5, grad_scale=1.0), unsup=dict(beta=1.0, grad_scale=4.0))
@@ -54,8 +54,10 @@ class GbRCrossEntropyLoss(nn.Module):
             COCO, 16000 on Objects365/LVIS). Defaults to 4000.
         momentum (float): EMA keep rate of the matrix and of the weight normaliser after
             warm-up. Defaults to 0.999.
-        solver (str): 'jacobi' (one Jacobi step per iteration) or 'learnable' (softmax
-            parameters trained to mimic it, seed section 2). Defaults to 'learnable'.
+        solver (str): 'jacobi' (one Jacobi step per iteration), 'learnable' (softmax
+            parameters trained to mimic it, seed section 2) or 'direct' (the projected
+            direct solution of the equations every iteration, :func:`direct_weights`; seed
+            section 2's comparison). Defaults to 'learnable'.
         jacobi_damping (float): Step size of the 'jacobi' solver; the undamped step (1.0)
             oscillates when the background weight's solution is inside its clamps (see
             :func:`jacobi_step`). Defaults to 0.5.
@@ -91,8 +93,9 @@ class GbRCrossEntropyLoss(nn.Module):
         super().__init__()
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
-        if solver not in ('jacobi', 'learnable'):
-            raise ValueError(f"solver must be 'jacobi' or 'learnable', got {solver!r}")
+        if solver not in ('jacobi', 'learnable', 'direct'):
+            raise ValueError(f"solver must be 'jacobi', 'learnable' or 'direct', got "
+                             f'{solver!r}')
         if reduction not in ('none', 'mean', 'sum'):
             raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
         branches = dict(_DEFAULT_BRANCHES if branches is None else branches)
@@ -248,7 +251,9 @@ class GbRCrossEntropyLoss(nn.Module):
         self.weight_norm[seen] = (self.momentum * self.weight_norm[seen] +
                                   (1.0 - self.momentum) * batch_mean[seen])
         matrix = self.grad_stats.matrix
-        if self.learnable is None:
+        if self.solver == 'direct':
+            self.class_weights.copy_(direct_weights(matrix, **self.clamps))
+        elif self.learnable is None:
             self.class_weights.copy_(
                 jacobi_step(matrix, self.class_weights, damping=self.jacobi_damping,
                             **self.clamps))
