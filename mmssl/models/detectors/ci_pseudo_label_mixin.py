@@ -84,6 +84,9 @@ class CIPseudoLabelMixin:
             **gbt_cfg)
         self.record_pseudo_labels = False
         self._pseudo_records: List[Tuple[int, np.ndarray, np.ndarray]] = []
+        # Analysis records (set to a list by CISSODPseudoLabelQualityHook): kept pseudo-labels
+        # in original image coordinates and the teacher's detections, per iteration.
+        self.analysis_records: Optional[Dict[str, list]] = None
 
     @property
     def gbr_loss(self) -> Optional[GbRCrossEntropyLoss]:
@@ -130,7 +133,33 @@ class CIPseudoLabelMixin:
         """Feed the teacher's detections (per image, with ``labels`` and ``scores``) to GbT."""
         labels = [d.labels for d in detections]
         if labels and sum(len(x) for x in labels):
-            self.gbt.observe(torch.cat(labels), torch.cat([d.scores for d in detections]))
+            labels, scores = torch.cat(labels), torch.cat([d.scores for d in detections])
+            self.gbt.observe(labels, scores)
+            if self.analysis_records is not None:
+                self.analysis_records['detections'].append((labels.detach(), scores.detach()))
+
+    def pop_analysis_records(self) -> Dict[str, list]:
+        """Analysis records since the last call: ``pseudo`` = (img_id, boxes (K, 4) in the
+        original image, labels, scores) of every unlabeled image's kept pseudo-labels,
+        ``detections`` = (labels, scores) of the teacher's detections."""
+        records = self.analysis_records
+        if records is None:
+            raise RuntimeError(f'{type(self).__name__}: analysis records are off (set '
+                               'analysis_records = dict(pseudo=[], detections=[]))')
+        self.analysis_records = dict(pseudo=[], detections=[])
+        return records
+
+    @staticmethod
+    def boxes_in_original_image(data_samples) -> Tensor:
+        """The sample's ``gt_instances.bboxes`` mapped back to its original image (inverse
+        of its ``homography_matrix``, as mmdet's teacher does), clipped to ``ori_shape``."""
+        from mmdet.structures.bbox import bbox_project
+        boxes = data_samples.gt_instances.bboxes
+        matrix = data_samples.metainfo.get('homography_matrix')
+        if matrix is None:
+            return boxes
+        matrix = torch.as_tensor(np.asarray(matrix), dtype=boxes.dtype, device=boxes.device)
+        return bbox_project(boxes, matrix.inverse(), data_samples.ori_shape)
 
     @contextmanager
     def suspended_pseudo_thr(self, key: str = 'cls_pseudo_thr') -> Iterator[None]:
@@ -190,11 +219,19 @@ class CIPseudoLabelMixin:
         for data_samples in kept_samples:
             kept = data_samples.gt_instances
             if len(kept) == 0:
+                if self.analysis_records is not None:  # its ground truth counts for recall
+                    self.analysis_records['pseudo'].append(
+                        (int(data_samples.img_id), torch.zeros(0, 4), torch.zeros(
+                            0, dtype=torch.long), torch.zeros(0)))
                 if record:
                     self._pseudo_records.append((int(data_samples.img_id),
                                                  np.zeros(0, np.int64), np.zeros(0, np.float32)))
                 continue
             self.gbt.count_pseudo_labels(kept.labels)
+            if self.analysis_records is not None:
+                self.analysis_records['pseudo'].append(
+                    (int(data_samples.img_id), self.boxes_in_original_image(data_samples),
+                     kept.labels.detach(), kept.scores.detach()))
             if record:
                 self._pseudo_records.append(
                     (int(data_samples.img_id), kept.labels.cpu().numpy().astype(np.int64),
