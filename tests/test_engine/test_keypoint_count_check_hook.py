@@ -32,3 +32,20 @@ def test_mixed_sources_are_each_checked(fixtures_dir):
     with pytest.raises(ValueError, match=r'UnlabeledTopDownDataset .*test_coco.json\) has '
                        r'17 keypoints'):
         check_keypoint_counts(_model(68), ConcatDataset([labeled, unlabeled]), 'train')
+
+
+def test_combined_dataset_is_checked_with_its_own_metainfo(fixtures_dir):
+    """A CombinedDataset hands the model its combined keypoint set (KeypointConverter), so a
+    17-keypoint COCO part converted to 68 face points is fine for a 68-keypoint head."""
+    from mmpose.datasets import CombinedDataset
+    mapping = [(i, i) for i in range(17)]
+    combined = CombinedDataset(
+        metainfo=dict(from_file='configs/_base_/datasets/300w.py'),
+        datasets=[dict(type='CocoDataset', ann_file=str(fixtures_dir / 'coco/test_coco.json'),
+                       data_prefix=dict(img=str(fixtures_dir / 'coco') + '/'),
+                       pipeline=[dict(type='KeypointConverter', num_keypoints=68,
+                                      mapping=mapping)])],
+        pipeline=[])
+    check_keypoint_counts(_model(68), combined, 'train')  # the converted count: no error
+    with pytest.raises(ValueError, match='CombinedDataset .* has 68 keypoints'):
+        check_keypoint_counts(_model(17), combined, 'train')

@@ -5,7 +5,3 @@
 # augmentation, 32 labeled crops per step and optimizer steps as supervised_res101_8xb4-1182k_mpii.
 _base_ = ['./supervised_res101_8xb4-1182k_mpii-256x256.py']
 train_dataloader = dict(dataset=dict(_delete_=True, **_base_.extra_labels_dataset))
-# KeypointCountCheckHook reads the leaf datasets' metainfo: the AIC leaf says 14 keypoints,
-# though CombinedDataset's KeypointConverter hands the model MPII's 16 (the combined
-# metainfo), so the check would reject a correct setup; it stays off here.
-custom_hooks = []

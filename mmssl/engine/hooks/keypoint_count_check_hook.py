@@ -13,7 +13,13 @@ from mmpose.registry import HOOKS
 
 
 def leaf_datasets(dataset) -> Iterator:
-    """The datasets inside ConcatDataset / CombinedDataset / RepeatDataset wrappers."""
+    """The datasets inside ConcatDataset / RepeatDataset wrappers. An mmpose
+    ``CombinedDataset`` is a leaf: its sub-datasets' keypoints are converted to the combined
+    metainfo (``KeypointConverter``), which is what the model sees."""
+    from mmpose.datasets import CombinedDataset
+    if isinstance(dataset, CombinedDataset):
+        yield dataset
+        return
     children = getattr(dataset, 'datasets', None)
     if children is None and hasattr(dataset, 'dataset'):
         children = [dataset.dataset]
