@@ -91,6 +91,7 @@ def test_class_wise_filtering_and_records():
     model.gbt.num_updates.fill_(1)
     model.record_pseudo_labels = True
     model._pseudo_records = []
+    model.analysis_records = None
     model.data_preprocessor = torch.nn.Module()
     model.data_preprocessor.device = torch.device('cpu')
     sample = DetDataSample(metainfo=dict(img_id=7))
