@@ -37,11 +37,15 @@ def test_configs_exist():
 
 
 def _without(node):
-    """The config tree without data paths and schedule numbers (what shares a run)."""
+    """The config tree without data paths, schedule numbers and real-valued settings (loss
+    weights, thresholds, learning rates: the same code runs), keys in sorted order; configs
+    with the same tree share a run."""
     if isinstance(node, dict):
-        return {k: _without(v) for k, v in node.items() if k not in _RUN_KEYS_IGNORED}
+        return {k: _without(node[k]) for k in sorted(node) if k not in _RUN_KEYS_IGNORED}
     if isinstance(node, (list, tuple)):
         return [_without(v) for v in node]
+    if isinstance(node, float):
+        return 'float'
     return node
 
 
