@@ -132,7 +132,7 @@ def format_markdown(summary: Summary, keys: Sequence[str], digits: int = 4,
     if summary.diffs:
         lines += ['', f'Paired differences (arm - {summary.baseline}, same seed):', '']
         head = ['arm', 'pairs'] + [f'{key} diff (mean +- std)' for key in keys] + \
-            [f'{key}: arm ahead' for key in keys]
+            [f'{key}: arm higher' for key in keys]
         lines += ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
         for arm, per_key in summary.diffs.items():
             n = len(next(iter(per_key.values())))
