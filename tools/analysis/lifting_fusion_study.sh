@@ -21,7 +21,7 @@ WORK=${WORK_DIR:-work_dirs/lifting_fusion_study}
 DATA=${DATA:-data/lifting_study}
 SEEDS=${SEEDS:-"0 1 2"}
 BURNIN_EPOCHS=${BURNIN_EPOCHS:-3}
-ARM_EPOCHS=${ARM_EPOCHS:-2}
+ARM_EPOCHS=${ARM_EPOCHS:-1}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 mkdir -p "$WORK"
 [ -f "$DATA/pose_prior.npz" ] || "$PY" tools/misc/make_synthetic_lifting_data.py "$DATA" \
