@@ -280,7 +280,8 @@ def test_lifting_exports_the_2d_network(tmp_path, monkeypatch):
     pose3d = plain_config(Config.fromfile(cfg_path), 'pose3d')
     assert pose3d.model.type == 'LiftingTopdownPoseEstimator'
     assert [m['type'] for m in pose3d.test_evaluator] == [
-        'LiftingMPJPE', 'LiftingMPJPE', 'LiftingStageMPJPE', 'PCKAccuracy', 'EPE']
+        'LiftingMPJPE', 'LiftingMPJPE', 'LiftingStageMPJPE', 'PCKAccuracy', 'EPE',
+        'LiftingStagePCK']
 
 
 @pytest.mark.usefixtures('unformatted_config_text')
