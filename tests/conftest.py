@@ -6,6 +6,19 @@ import pytest
 from mmssl_testing import FIXTURES, REPO_ROOT, load_tiny_pose_cfg
 
 
+@pytest.fixture(autouse=True, scope='session')
+def unformatted_config_text():
+    """Config text (runner log, work-dir dump, checkpoint meta, ``tools/test.py``'s dump) is
+    written without mmengine's yapf pass: the text is the same valid Python, only not
+    re-wrapped. yapf takes up to 16 s per call on the large Soft Teacher / HRNet configs and a
+    run calls it about ten times; it was most of the as-shipped harness's time."""
+    import mmengine.config.config as mm_config
+    formatter = mm_config.FormatCode
+    mm_config.FormatCode = lambda text, **_: (text, None)
+    yield
+    mm_config.FormatCode = formatter
+
+
 @pytest.fixture(scope='session')
 def fixtures_dir() -> Path:
     """``../shared/fixtures``: small real COCO / MPII / 300W / WFLW files from MMPose."""

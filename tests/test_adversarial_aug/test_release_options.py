@@ -194,3 +194,32 @@ def test_alternate_mode_trains_through_the_runner_and_resumes_on_parity(syntheti
         return kinds.seen
     assert run(cfg('a', 1)) == [(0, False)]
     assert run(cfg('a', 3, resume=True)) == [(1, True), (2, False)]
+
+
+def test_random_plain_share_trains_the_last_images_on_the_plain_crop(monkeypatch):
+    """The control of the synthetic study: a random baseline whose last third trains on the
+    plain crop (as the joint step's AHO share does); the rest stays randomly warped."""
+    model = _model(stage='pose', random_plain_share=1 / 3)
+    images, samples = _batch(6)
+    seen = {}
+
+    def record(inputs, masks=None):
+        seen['inputs'] = inputs.detach().clone()
+        return original(inputs, masks)
+
+    original = model.pose_forward
+    monkeypatch.setattr(model, 'pose_forward', record)
+    batch = model.gather_targets(samples, images.device)
+    monkeypatch.setattr(model, 'head_loss', lambda out, heatmaps, weights: (
+        seen.__setitem__('heatmaps', heatmaps) or out.sum() * 0))
+    model.loss_random(images, batch)
+    assert model.plain_count(6) == 2 and seen['inputs'].shape[0] == 6
+    torch.testing.assert_close(seen['inputs'][4:], images[4:])  # plain crops, untouched
+    torch.testing.assert_close(seen['heatmaps'][4:], batch['heatmaps'][4:])
+    for i in range(4):  # warped: neither the image nor its target is the plain one
+        assert not torch.allclose(seen['inputs'][i], images[i])
+    assert not torch.allclose(seen['heatmaps'][:4], batch['heatmaps'][:4])
+    # the paper's baseline warps everything, and the share is validated
+    assert _model(stage='pose').plain_count(6) == 0
+    with pytest.raises(ValueError, match='random_plain_share must be in'):
+        _model(stage='pose', random_plain_share=1.)

@@ -35,7 +35,8 @@ ALLOWED_CHANGES = (
     'method hooks scaled to it; fewer self-training rounds and stages (no per-round '
     'evaluation, no relabelling after the last round, no labeled oversampling)',
     'load_from: the checkpoint the referenced earlier stage wrote in this session, else none',
-    'run-time only: work_dir, a fixed seed, logging interval, local visualizer backend',
+    'run-time only: work_dir, a fixed seed, logging interval, local visualizer backend, '
+    'config text logged and dumped without the yapf re-wrapping (tests/conftest.py)',
 )
 
 # dataset type -> (annotation file, image prefix) inside the fixtures folder

@@ -77,6 +77,11 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
         bridge: ``'auto'`` or ``dict(modules=[...], capture=[...])`` (see :mod:`.bridge`).
         target_mode: ``'reencode'`` (MSRAHeatmap, exact) or ``'warp'`` heatmap targets.
         train_on_reference: also train D on the random references of adversarial images.
+        random_plain_share: fraction of every random-augmentation batch (stage ``'pose'``)
+            that trains on the plain crop, not warped: the control for the joint step,
+            whose AHO share trains on the plain crop (occluded) while the random baseline
+            warps every image. ``1/3`` with the paper's split matches the AHO share's
+            count; 0 (default) is the paper's random baseline.
         asr_weight, aho_weight: weights of G's KL losses.
         seed: base seed of the model's sampling (default: torch's initial seed); draws are
             a function of (seed, iteration, rank), so a resumed run draws what the
@@ -95,7 +100,8 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
                  sweep_chunk: int = 8, aho_vote: str = 'dataset',
                  bridge: Union[str, dict] = 'auto', target_mode: str = 'reencode',
                  train_on_reference: bool = False, asr_weight: float = 1.,
-                 aho_weight: float = 1., seed: Optional[int] = None,
+                 aho_weight: float = 1., random_plain_share: float = 0.,
+                 seed: Optional[int] = None,
                  data_preprocessor: OptConfigType = None, init_cfg: OptConfigType = None):
         if data_preprocessor is None:
             data_preprocessor = estimator.get('data_preprocessor')
@@ -134,6 +140,9 @@ class AdversarialPoseEstimator(AdversarialStepsMixin, BaseModel):
         self.pretrain_sweep, self.sweep_chunk = pretrain_sweep, max(1, int(sweep_chunk))
         self.aho_vote, self.target_mode = aho_vote, target_mode
         self.train_on_reference = train_on_reference
+        if not 0. <= random_plain_share < 1.:
+            raise ValueError(f'random_plain_share must be in [0, 1), got {random_plain_share}')
+        self.random_plain_share = float(random_plain_share)
         self.asr_weight, self.aho_weight = asr_weight, aho_weight
         self.seed = int(torch.initial_seed() if seed is None else seed) % (2 ** 31)
         self.register_buffer('aho_votes', torch.zeros(k))

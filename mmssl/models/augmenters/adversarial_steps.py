@@ -114,14 +114,26 @@ class AdversarialStepsMixin:
                                    self.codec['stride'])
 
     # ------------------------------------------------------------------ stage steps
+    def plain_count(self, batch_size: int) -> int:
+        """Images of a random-augmentation batch trained on the plain crop (the last ones):
+        ``round(random_plain_share * batch_size)``, 0 for the paper's random baseline."""
+        share = getattr(self, 'random_plain_share', 0.)
+        return min(batch_size - 1, int(round(share * batch_size))) if share else 0
+
     def loss_random(self, inputs: torch.Tensor, batch: dict) -> Dict[str, torch.Tensor]:
-        """Stage 1 / the random baseline: every image randomly scaled and rotated."""
+        """Stage 1 / the random baseline: every image randomly scaled and rotated (with
+        ``random_plain_share``, the last images of the batch on the plain crop)."""
         gen = self._generator(inputs.device)
         idx = torch.arange(inputs.shape[0], device=inputs.device)
-        rows = self._warp(inputs, batch, idx,
-                          self.random_matrices(len(idx), inputs.device, gen))
-        out = self.pose_forward(rows['images'])
-        return dict(loss_kpt=self.head_loss(out, rows['heatmaps'], rows['weights']))
+        n_plain = self.plain_count(len(idx))
+        n_warp = len(idx) - n_plain
+        parts = [self._warp(inputs, batch, idx[:n_warp],
+                            self.random_matrices(n_warp, inputs.device, gen))]
+        if n_plain:
+            parts.append(self._plain(inputs, batch, idx[n_warp:]))
+        out = self.pose_forward(_cat(parts, 'images'))
+        return dict(loss_kpt=self.head_loss(out, _cat(parts, 'heatmaps'),
+                                            _cat(parts, 'weights')))
 
     def loss_augmenter_pretrain(self, inputs: torch.Tensor,
                                 batch: dict) -> Dict[str, torch.Tensor]:
