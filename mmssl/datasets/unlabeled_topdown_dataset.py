@@ -69,11 +69,15 @@ class UnlabeledTopDownDataset(BaseCocoStyleDataset):
             raise ValueError('UnlabeledTopDownDataset only supports data_mode="topdown"')
         super().__init__(ann_file=ann_file, bbox_file=None, **kwargs)
 
-    def load_data_list(self) -> List[dict]:
+    def _load_coco(self) -> COCO:
+        """The images and boxes, as a COCO API object (a subclass may build it otherwise)."""
         if not exists(self.ann_file):
             raise FileNotFoundError(f'unlabeled annotation file not found: {self.ann_file}')
         with get_local_path(self.ann_file) as local_path:
-            coco = COCO(local_path)
+            return COCO(local_path)
+
+    def load_data_list(self) -> List[dict]:
+        coco = self._load_coco()
         if 'categories' in coco.dataset:
             self._metainfo['CLASSES'] = coco.loadCats(coco.getCatIds())
         if self.unlabeled_bbox_file:
