@@ -25,12 +25,29 @@ ratio) differ, so one representative per group exercises all code paths
 - the baselines ``stld-naive_*`` (also ``synthetic/stld-naive_*``), ``stld-warmup_*`` and
   ``stld-selection_*``, the ablations ``stld-pp-only_*`` and ``stld-sr-only_*`` (one config
   each: all in the subset)
+- ``hand/stld-{hm,tf}_res18_*`` (semi-supervised splits and omni: their bases name the
+  unlabeled images' folder, so all share one structure) and ``hand/stld-{hm,tf}_res50_*``
+  (omni): hand X-ray data made here (synthetic radiographs through Payer et al.'s CSV format
+  and the converter, 3 labeled-file images), 37 keypoints, MRE evaluator
+- ``omni/stld-{hm,tf}_res18_*_300w-omni-celeba-*`` (the CelebA subset sizes differ only in the
+  file name)
+
+Configs whose unlabeled images sit in a folder of their own (``self_training.
+unlabeled_dataset``: the hand and omni configs) get their unlabeled set from such a folder
+here, through the folder tool's function (``image_folder_to_coco``): whole-image boxes of
+synthetic radiographs for the hands, and for faces the 300W fixture's images with a
+detector results file made from its boxes plus low-scoring boxes that the score threshold
+drops. They run T = 1 (the round-2 shrink path is the 300W/AFLW ResNet-18 runs').
 """
 import copy
 import json
 import os
 from pathlib import Path
 
+from mmssl.datasets.hand_xray_csv import hand_csv_to_coco
+from mmssl.datasets.image_folder import image_folder_to_coco
+from mmssl.datasets.synthetic_hand_xray import (write_synthetic_hand_xray,
+                                                write_unlabeled_radiographs)
 from mmssl.utils import walk_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -98,11 +115,44 @@ def _aflw_from_300w(out: Path) -> str:
     return _write(coco, out / 'aflw_test.json')
 
 
+def _hand_from_csv(out: Path) -> str:
+    """Three synthetic radiographs through Payer et al.'s CSV format and the converter."""
+    csv = write_synthetic_hand_xray(str(out / 'hand'), 3, seed=0)
+    return _write(hand_csv_to_coco(csv, str(out / 'hand' / 'images')), out / 'hand_xray.json')
+
+
+def _unlabeled_folder(train_ds: dict, source: dict, out: Path) -> tuple:
+    """An image folder of its own and its unlabeled file made by the folder tool's function:
+    whole-image boxes of synthetic radiographs (hands), or the 300W fixture's images with
+    boxes from a detector results file (their boxes at score 0.95, half-size boxes at 0.2
+    that ``score_thr=0.5`` drops)."""
+    num_keypoints = len(source['annotations'][0]['keypoints']) // 3
+    if train_ds.type == 'HandXrayDataset':
+        folder = out / 'unlabeled_radiographs'
+        write_unlabeled_radiographs(str(folder), 2)
+        coco = image_folder_to_coco(str(folder), num_keypoints, category='hand')
+    else:
+        folder = FIXTURES / '300w'
+        fixture = json.loads((folder / 'test_300w.json').read_text())
+        names = {im['id']: im['file_name'] for im in fixture['images']}
+        dets = []
+        for ann in fixture['annotations']:
+            side = ann['scale'] * 200
+            x, y = ann['center'][0] - side / 2, ann['center'][1] - side / 2
+            dets += [dict(file_name=names[ann['image_id']], bbox=[x, y, side, side], score=0.95),
+                     dict(image=names[ann['image_id']], bbox=[x, y, side / 2, side / 2],
+                          score=0.2)]
+        coco = image_folder_to_coco(str(folder), num_keypoints, score_thr=0.5,
+                                    det_file=_write(dets, out / 'face_detections.json'),
+                                    category='face')
+    return str(folder) + '/', _write(coco, out / 'unlabeled_folder.json')
+
+
 def _tiny_model(model: dict) -> None:
     backbone, head = model['backbone'], model['head']
     if backbone['type'] == 'ResNet':
         backbone.update(base_channels=8, stem_channels=8)
-        in_channels = 64
+        in_channels = 64 if backbone.get('depth', 18) < 50 else 256  # bottleneck: x4
     else:  # HRNet: W18 -> W4, one module of one block per branch (same 4-branch structure)
         extra = backbone['extra']
         extra['stage1'].update(num_channels=(16, ), num_blocks=(1, ))
@@ -132,13 +182,24 @@ def smoke_overrides(cfg, tmp_dir) -> None:
             if cfg.get(key):
                 cfg[key].dataset.update(data_root=str(FIXTURES / '300w') + '/',
                                         ann_file=source_path, data_prefix=dict(img=''))
+    elif train_ds.type == 'HandXrayDataset':
+        source_path = _hand_from_csv(data_dir)
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            if cfg.get(key):
+                cfg[key].dataset.update(data_root=str(data_dir / 'hand' / 'images') + '/',
+                                        ann_file=source_path, data_prefix=dict(img=''))
     else:
         source_path = os.path.join(train_ds.data_root, train_ds.ann_file)
-    labeled, unlabeled = _split(json.loads(Path(source_path).read_text()), data_dir)
+    source = json.loads(Path(source_path).read_text())
+    labeled, unlabeled = _split(source, data_dir)
     train_ds.ann_file = labeled
     st = cfg.self_training
+    folder_unlabeled = bool(st.get('unlabeled_dataset'))
+    if folder_unlabeled:  # the unlabeled images sit in a folder of their own (omni)
+        folder, unlabeled = _unlabeled_folder(train_ds, source, data_dir)
+        st.unlabeled_dataset.update(data_root=folder, data_prefix=dict(img=''))
     curriculum = st.get('curriculum')
-    rounds = 2 if (curriculum and cfg.model.backbone.type == 'ResNet'
+    rounds = 2 if (curriculum and cfg.model.backbone.type == 'ResNet' and not folder_unlabeled
                    and train_ds.type != 'WFLWDataset') or st.get('mode') == 'shrink_only' else 1
     weights = st.get('pseudo_loss_weights')
     if weights:  # baselines: one lambda per round 1..T; STLD: rounds 2..T
