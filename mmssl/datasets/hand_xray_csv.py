@@ -19,7 +19,7 @@ frames labeled, unlabeled and test crops the same way.
 """
 import math
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 

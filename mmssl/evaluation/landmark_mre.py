@@ -114,7 +114,8 @@ class LandmarkMRE(BaseMetric):
         out = {'MRE': float(errors.mean()), 'MRE_std': float(errors.std())}
         for r in self.sdr_thresholds:
             out[f'SDR@{r:g}mm'] = float(100.0 * np.mean(errors < r))
+        values = ', '.join(f'{k} {v:.4f}' for k, v in out.items())
         MMLogger.get_current_instance().info(
             f'LandmarkMRE on {len(gt) - skipped} images ({skipped} without a reference '
-            f'distance or a visible landmark left out): ' + ', '.join(f'{k} {v:.4f}' for k, v in out.items()))
+            f'distance or a visible landmark left out): {values}')
         return out
