@@ -2,10 +2,15 @@
 # frequent classes). Settings of the seed (section 6: 16k-iteration warm-up; a smaller gamma)
 # and of the authors' release (configs/soft_teacher/ubsoft_teacher_grs_..._lvis_180k.py:
 # labeled RFS t = 0.01, gamma (CrS lambda) 0.05, CrS refresh every 16000 iterations, labeled
-# GbR beta 0.8). The labeled / unlabeled annotation files are the release's LVIS split
-# (tools/split_dataset_lvis.py there); LVIS files are read with the COCO API
-# (LVISV1CocoFormatDataset, no 'lvis' package) and evaluated with COCOeval (not LVIS's
-# federated evaluation; see GroupCocoMetric).
+# GbR beta 0.8). The labeled / unlabeled annotation files follow the release's LVIS split
+# (tools/split_dataset_lvis.py there: labeled images keep all their annotations, the rest
+# is unlabeled) and carry its file names. The release's image list is not published (its
+# code counts 9946 labeled images, ~10 %); mmssl labels a random 10 % of the images (seed 1;
+# --labeled-ids takes a given list instead):
+#   python tools/misc/split_coco_imbalance.py data/lvis/annotations/lvis_v1_train.json \
+#       --protocol lvis
+# LVIS files are read with the COCO API (LVISV1CocoFormatDataset, no 'lvis' package) and
+# evaluated with COCOeval (not LVIS's federated evaluation; see GroupCocoMetric).
 _base_ = ['./ci-ssod_soft-teacher_faster-rcnn_r50-caffe_fpn_180k_coco-split1.py']
 
 num_classes = 1203

@@ -2,11 +2,19 @@
 # Seed section 6: 16k-iteration warm-up (the release uses 32000 here) and a smaller gamma.
 # The release (configs/soft_teacher/ubsoft_teacher_grs_..._object365_360k.py): 360k
 # iterations (lr steps 280k / 320k), labeled RFS t = 0.02, gamma (CrS lambda) 0.05, CrS
-# refresh every 36000 iterations, labeled GbR beta 0.8. The labeled file must hold COCO
-# train2017 (boxes mapped to Objects365 categories) plus the labeled Objects365 subset and
-# the unlabeled file the rest of Objects365 train (the release's
-# tools/split_dataset_object365.py; not made by mmssl's split tool). The class groups file
-# names the minority classes.
+# refresh every 36000 iterations, labeled GbR beta 0.8. As in the release
+# (tools/split_dataset_object365.py and its labeled ConcatDataset), the labeled file holds
+# COCO train2017 (boxes relabeled to Objects365 classes, 'sports ball' dropped) plus listed
+# Objects365 images with all their boxes, the unlabeled file the rest of Objects365 train;
+# the class groups file names the 287 classes without a COCO counterpart (minority). The
+# release's image list is not published: mmssl takes images until each minority class has
+# 10 instances (--labeled-ids takes a given list instead):
+#   python tools/misc/split_coco_imbalance.py \
+#       data/objects365/annotations/zhiyuan_objv2_train.json --protocol objects365 \
+#       --coco-ann data/coco/annotations/instances_train2017.json
+# COCO images are named train2017/<file> in the labeled file; Objects365V2Dataset keeps one
+# folder level, so link them beside the patch folders:
+#   ln -s $PWD/data/coco/train2017 data/objects365/train/train2017
 _base_ = ['./ci-ssod_soft-teacher_faster-rcnn_r50-caffe_fpn_180k_coco-split1.py']
 
 num_classes = 365

@@ -17,16 +17,46 @@ pipeline ignores them). Written atomically:
     <out>/instances_train2017.split<k>.labeled.json
     <out>/instances_train2017.split<k>.unlabeled.json
     <out>/ci_ssod_split<k>_classes.json   {"minority_classes": [...], "majority_classes": [...]}
+
+The other two sub-tasks (library: ``mmssl/datasets/ci_ssod_splits.py``; the release's
+protocol and what mmssl adds to it are described there):
+
+    python tools/misc/split_coco_imbalance.py data/lvis/annotations/lvis_v1_train.json \
+        --protocol lvis [--percent 10] [--shots 0] [--labeled-ids IDS]
+    python tools/misc/split_coco_imbalance.py \
+        data/objects365/annotations/zhiyuan_objv2_train.json --protocol objects365 \
+        --coco-ann data/coco/annotations/instances_train2017.json [--shots 10] [--percent 0]
+
+* lvis (out: data/lvis/annotations): labeled = a random ``--percent`` of the LVIS v1 train
+  images with all their annotations (plus, with ``--shots``, images until every rare class
+  has that many instances); ``lvis_v1_train_lvis_label.json``,
+  ``lvis_v1_train_lvis_unlabel.json`` (the release's names) and
+  ``ci_ssod_lvis_v1_classes.json`` (rare / common / frequent class names).
+* objects365 (out: data/objects365/semi_anns/ci_ssod): labeled = COCO train2017 relabeled to
+  Objects365 classes + Objects365 images until each of the 287 classes without a COCO
+  counterpart (the minority) has ``--shots`` instances; ``objects365_train.labeled.json``,
+  ``objects365_train.unlabeled.json``, ``ci_ssod_objects365_classes.json``. The COCO images
+  are named ``train2017/<file>``: link them next to the Objects365 ``patch*`` folders,
+  ``ln -s $PWD/data/coco/train2017 data/objects365/train/train2017``.
+
+``--labeled-ids`` (a text file with one image id a line, as the release reads, or a JSON
+list / COCO file whose image ids are taken, e.g. the release's published label file) fixes
+the labeled images instead of sampling them.
 """
 import argparse
 import json
-import os
 import os.path as osp
-import tempfile
 from collections import Counter
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+
+from mmssl.datasets.chunked_json import atomic_json_dump_chunked
+from mmssl.datasets.ci_ssod_splits import (OUTPUTS, group_counts, read_image_ids, split_lvis,
+                                           split_objects365)
+from mmssl.datasets.coco_to_objects365 import COCO_TO_OBJECTS365
+from mmssl.datasets.splits import load_coco
+from mmssl.utils.atomic_files import atomic_json_dump
 
 VOC_CLASSES_IN_COCO = ('person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train',
                        'boat', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow', 'bottle',
@@ -35,16 +65,7 @@ VOC_CLASSES_IN_COCO = ('person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bu
 
 def write_json_atomic(path: str, obj) -> None:
     """Write JSON to a temporary file in the target folder, then rename it into place."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(path)), prefix='.tmp_')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_json_dump(obj, path)
 
 
 def minority_classes_for_split(coco: dict, split: int,
@@ -112,19 +133,105 @@ def make_split(coco: dict, minority: Sequence[str], percent: float, shots: int,
     return labeled, unlabeled
 
 
-def main() -> None:
+PROTOCOL_DEFAULTS = dict(coco=dict(percent=10.0, shots=10,
+                                   out_dir='data/coco/semi_anns/ci_ssod'),
+                         lvis=dict(percent=10.0, shots=0, out_dir=OUTPUTS['lvis']['out_dir']),
+                         objects365=dict(percent=0.0, shots=10,
+                                         out_dir=OUTPUTS['objects365']['out_dir']))
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Command line; protocol-dependent defaults are filled in here."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('ann_file', help='COCO instances_train2017.json')
-    parser.add_argument('--split', type=int, choices=(1, 2), default=1)
-    parser.add_argument('--out-dir', default='data/coco/semi_anns/ci_ssod')
-    parser.add_argument('--percent', type=float, default=10.0,
-                        help='percent of images in the labeled subset (minority anns removed)')
-    parser.add_argument('--shots', type=int, default=10,
-                        help='instances per minority class in the few-shot labeled set')
+    parser.add_argument('ann_file', help='COCO instances_train2017.json, LVIS '
+                        'lvis_v1_train.json or Objects365 zhiyuan_objv2_train.json')
+    parser.add_argument('--protocol', choices=tuple(PROTOCOL_DEFAULTS), default='coco',
+                        help='CI-SSOD sub-task (default: coco)')
+    parser.add_argument('--split', type=int, choices=(1, 2), default=None,
+                        help='coco: split 1 or 2 (default 1)')
+    parser.add_argument('--out-dir', default=None, help='default: per protocol, see above')
+    parser.add_argument('--percent', type=float, default=None,
+                        help='percent of images in the random labeled part (coco: minority '
+                        'anns removed; default coco 10, lvis 10, objects365 0)')
+    parser.add_argument('--shots', type=int, default=None,
+                        help='instances per minority class in the few-shot labeled part '
+                        '(default coco 10, lvis 0 (rare classes), objects365 10)')
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--minority', nargs='+', default=None,
-                        help='explicit minority class names (overrides the split default)')
-    args = parser.parse_args()
+                        help='coco: explicit minority class names (overrides the split default)')
+    parser.add_argument('--coco-ann', default=None,
+                        help='objects365: COCO instances_train2017.json (labeled, relabeled)')
+    parser.add_argument('--coco-img-dir', default='train2017',
+                        help='objects365: folder written in front of the COCO file names')
+    parser.add_argument('--labeled-ids', default=None,
+                        help='lvis / objects365: file of labeled image ids (replaces sampling)')
+    args = parser.parse_args(argv)
+    if args.protocol != 'coco' and (args.split is not None or args.minority is not None):
+        parser.error('--split and --minority are options of --protocol coco')
+    if args.protocol == 'coco' and args.labeled_ids is not None:
+        parser.error('--labeled-ids is an option of --protocol lvis / objects365')
+    if (args.protocol == 'objects365') != (args.coco_ann is not None):
+        parser.error('--coco-ann (COCO instances_train2017.json) is needed by, and only by, '
+                     '--protocol objects365')
+    for key, value in PROTOCOL_DEFAULTS[args.protocol].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    args.split = 1 if args.split is None else args.split
+    return args
+
+
+def _summary(title: str, coco: dict, groups: Dict[str, List[str]], path: str) -> str:
+    lines = [f"{title}: {len(coco['images'])} images, {len(coco['annotations'])} instances "
+             f'-> {path}']
+    for group, (classes, instances, present) in group_counts(coco, groups).items():
+        lines.append(f'  {group}: {classes} classes, {instances} instances, {present} '
+                     'classes with an instance')
+    return '\n'.join(lines)
+
+
+def main_lvis_objects365(args: argparse.Namespace) -> Tuple[str, str, str]:
+    """The lvis / objects365 protocols; returns the written (labeled, unlabeled, groups)."""
+    data = load_coco(args.ann_file)
+    labeled_ids = None
+    if args.labeled_ids is not None:
+        labeled_ids = (args.labeled_ids, read_image_ids(args.labeled_ids))
+    record = dict(protocol=args.protocol, ann_file=args.ann_file, percent=args.percent,
+                  shots=args.shots, seed=args.seed, labeled_ids=args.labeled_ids)
+    if args.protocol == 'lvis':
+        labeled, unlabeled, groups = split_lvis(data, args.ann_file, args.percent, args.shots,
+                                                args.seed, labeled_ids)
+        extra = {}
+    else:
+        coco = load_coco(args.coco_ann)
+        labeled, unlabeled, groups = split_objects365(
+            data, args.ann_file, coco, args.coco_ann, args.percent, args.shots, args.seed,
+            labeled_ids, args.coco_img_dir)
+        record.update(coco_ann=args.coco_ann, coco_img_dir=args.coco_img_dir)
+        extra = dict(coco_to_objects365=COCO_TO_OBJECTS365)
+    names = OUTPUTS[args.protocol]
+    paths = [osp.join(args.out_dir, names[k]) for k in ('labeled', 'unlabeled', 'groups')]
+    atomic_json_dump_chunked(labeled, paths[0])
+    atomic_json_dump_chunked(unlabeled, paths[1])
+    atomic_json_dump(dict(groups, **extra, split=record), paths[2])
+    print(_summary(f'{args.protocol} labeled', labeled, groups, paths[0]))
+    print(_summary(f'{args.protocol} unlabeled', unlabeled, groups, paths[1]))
+    print(f'class groups -> {paths[2]}')
+    if args.protocol == 'objects365':
+        coco_ids = {img['id'] for img in labeled['images'] if 'coco_image_id' in img}
+        coco_anns = sum(a['image_id'] in coco_ids for a in labeled['annotations'])
+        print(f"  labeled from COCO: {len(coco_ids)} images, {coco_anns} instances; from "
+              f"Objects365: {len(labeled['images']) - len(coco_ids)} images, "
+              f"{len(labeled['annotations']) - coco_anns} instances")
+        print(f'COCO images are named {args.coco_img_dir}/<file>: link the COCO train2017 '
+              f'folder as {args.coco_img_dir} next to the Objects365 patch* folders')
+    return paths[0], paths[1], paths[2]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    if args.protocol != 'coco':
+        main_lvis_objects365(args)
+        return
     if not osp.isfile(args.ann_file):
         raise FileNotFoundError(f'annotation file not found: {args.ann_file}')
     with open(args.ann_file) as f:
