@@ -35,6 +35,7 @@ class StageCard:
     lr_auto_scaled: Dict[str, float]
     lr_steps_iters: List[int]
     lr_rules: List[str] = field(default_factory=list)
+    pseudo: str = ''  # self-training: how the stage trains its pseudo-labeled part
 
     @property
     def batch_per_step(self) -> int:
@@ -77,6 +78,8 @@ class RecipeCard:
                 f'  lr steps at          {s.lr_steps_iters or "-"} iterations'
                 + (f'; {"; ".join(s.lr_rules)}' if s.lr_rules else ''),
             ]
+            if s.pseudo:
+                lines.append(f'  pseudo-labeled part  {s.pseudo}')
         lines += [
             f'input size   {_fmt(self.input_size)} (w, h); heatmap {_fmt(self.heatmap_size)}',
             f'flip test    {_fmt(self.flip_test)}',
@@ -218,30 +221,33 @@ def _self_training_stages(cfg: Config, gpus: int, sizes: Dict[str, int],
                           problems: List[str]) -> List[StageCard]:
     """One card per train stage of a self-training job, as the runner builds them."""
     from mmssl.engine.runners import self_training_configs as sc
-    from mmssl.engine.runners.self_training_plan import build_plan
-    st = dict(cfg.self_training)
-    plan = build_plan(st.get('mode', 'stld'), st.get('num_rounds', 1), st.get('curriculum'),
-                      st.get('pseudo_loss_weights'), st.get('pretrain_speedup', 5),
-                      score_thr=st.get('score_thr'))
+    from mmssl.engine.runners.self_training_checks import plan_of
+    from mmssl.engine.runners.self_training_plan import trains_shrink_output
+    settings, plan, standard = plan_of(cfg)
     labeled = sizes.get('labeled')
     unlabeled = sizes.get('unlabeled')
-    min_size = int(st.get('labeled_min_size', 0) or 0)
-    lab_os = labeled
-    if labeled and min_size > labeled:
-        lab_os = labeled * math.ceil(min_size / labeled)
+    min_size = int(settings['labeled_min_size'] or 0)
     cards = []
     for stage in plan:
         if stage.kind != 'train':
             continue
         stage_cfg = copy.deepcopy(cfg)
         sc.scale_schedule(stage_cfg, stage.schedule_scale)
-        count = {'labeled': lab_os, 'pseudo': unlabeled,
-                 'mixed': None if lab_os is None or unlabeled is None
-                 else lab_os + unlabeled}[stage.data]
+        lab = labeled
+        if labeled and stage.labeled_oversample and min_size > labeled:
+            lab = labeled * math.ceil(min_size / labeled)
+        count = {'labeled': lab, 'pseudo': unlabeled,
+                 'mixed': None if lab is None or unlabeled is None
+                 else lab + unlabeled}[stage.data]
         name = {'labeled': 'labeled', 'pseudo': 'pseudo', 'mixed': 'labeled+pseudo'}[stage.data]
-        cards.append(_stage_card(stage_cfg, stage.name, gpus,
-                                 {} if count is None else {name: count}, [name], problems,
-                                 f'stage {stage.name}'))
+        card = _stage_card(stage_cfg, stage.name, gpus, {} if count is None else {name: count},
+                           [name], problems, f'stage {stage.name}')
+        if stage.source_aware:
+            value = ('standard regression' if stage.shrink_value is None
+                     else f'shrink value {stage.shrink_value:g}')
+            output = 'shrink' if trains_shrink_output(stage, standard) else 'main'
+            card.pseudo = f'lambda {stage.pseudo_weight:g}, {value}, {output} output'
+        cards.append(card)
     return cards
 
 

@@ -125,6 +125,22 @@ def test_self_training_card_lists_every_train_stage():
     assert pretrain2.epochs == 12 and pretrain2.samples_per_epoch == 3098
     assert card.stages[-1].samples_per_epoch == 100 + 3098
     assert card.stages[-1].lr_steps_iters == [40 * 200, 50 * 200]  # ceil(3198 / 16) = 200
+    assert card.stages[-1].pseudo == 'lambda 1, shrink value 1.5, main output'
+
+
+def test_self_training_card_shows_the_release_protocol():
+    model = _model('stld/stld-hm_res18_1xb16-60e_300w-1.6pct')
+    cfg = Config.fromfile(str(REPO_ROOT / model.config))
+    cfg.self_training.protocol = 'release'
+    stages = {s.name: s for s in _card(model, cfg).stages}
+    assert stages['round2_mixed'].pseudo == 'lambda 0.1, shrink value 2.2, shrink output'
+    assert stages['round3_mixed'].pseudo == 'lambda 1, shrink value 1.8, shrink output'
+    assert stages['round4_mixed'].pseudo == 'lambda 1, shrink value 1.5, shrink output'
+    assert stages['round3_mixed'].samples_per_epoch == 100 + 3098  # oversampled 50 -> 100
+    assert stages['round4_mixed'].samples_per_epoch == 50 + 3098  # the original 50
+    assert stages['round4_mixed'].total_iters == 60 * 197  # ceil(3148 / 16)
+    # 180 steps fewer than the metafile recipe: within its tolerance
+    assert _card(model, cfg).optimizer_steps == model.recipe['optimizer_steps'] - 60 * 3
 
 
 def test_print_recipe_tool(tmp_path):

@@ -7,7 +7,7 @@ here, with the file or setting named, instead of hours later in some stage.
 """
 import copy
 import warnings
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmpose.registry import DATASETS as POSE_DATASETS
@@ -16,7 +16,7 @@ from mmpose.registry import MODELS as POSE_MODELS
 from mmssl.datasets.splits import load_coco
 from .self_training_configs import (eval_loader_and_evaluator, labeled_dataset,
                                     resolve_path, target_sigma)
-from .self_training_plan import SHRINK_MODES
+from .self_training_plan import SHRINK_MODES, Stage, build_plan
 
 #: ``self_training`` settings and their defaults (see SelfTrainingRunner's docstring)
 DEFAULT_SETTINGS = dict(
@@ -37,7 +37,26 @@ DEFAULT_SETTINGS = dict(
     pseudo_gt_ann_file=None,
     resume_stage=True,
     stage_val=False,
+    # where the release differs from the paper's text: a preset and the switches it sets
+    # (None: the protocol's value, see protocol_switches)
+    protocol='paper',
+    standard_pseudo_output=None,
+    pseudo_loss_weight_index=None,
+    last_round_oversample=None,
+    reuse_stages_from=None,
 )
+
+#: the switches that ``protocol`` sets
+PROTOCOL_SWITCHES = ('standard_pseudo_output', 'pseudo_loss_weight_index',
+                     'last_round_oversample')
+PROTOCOLS = ('paper', 'release')
+
+#: settings whose every effect on training shows in the stage specs (or that have none), so
+#: jobs differing only in them may share the stages whose specs agree (``reuse_stages_from``)
+SPEC_ONLY_SETTINGS = ('mode', 'num_rounds', 'curriculum', 'strict_curriculum',
+                      'pseudo_loss_weights', 'pretrain_speedup', 'score_thr',
+                      'eval_each_round', 'relabel_last_round', 'resume_stage',
+                      'reuse_stages_from', 'protocol') + PROTOCOL_SWITCHES
 
 #: dataset type used for the unlabeled images unless ``self_training.unlabeled_dataset``
 #: names another
@@ -60,6 +79,74 @@ def parse_settings(cfg: Config) -> dict:
         raise ValueError('self_training.unlabeled_ann_file is required (the COCO file of '
                          'the unlabeled images and boxes)')
     return settings
+
+
+def protocol_switches(protocol: str, shrink_kind: Optional[str]) -> dict:
+    """The switch values of ``protocol`` for a head of ``shrink_kind``.
+
+    - ``'paper'`` (the paper's text): pseudo-labels at standard regression merge into the
+      main output, lambda_t = 0.1 for t < T and 1 at T, the labeled set is oversampled to
+      ``labeled_min_size`` in every round.
+    - ``'release'`` (the authors' code): heatmap heads keep the pseudo-labels on the second
+      output in the last round too (``ImageFolder_map``: second output whenever sigma_t >=
+      sigma_std), coordinate heads merge them at p = 1 (``ImageFolder_tf``); lambda is read
+      one round ahead (0.1, 1, 1 for T = 4); the last round trains on the labeled set
+      without oversampling.
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f'self_training.protocol must be one of {PROTOCOLS}, got '
+                         f'{protocol!r}')
+    if protocol == 'paper':
+        return dict(standard_pseudo_output='main', pseudo_loss_weight_index='paper',
+                    last_round_oversample=True)
+    return dict(standard_pseudo_output='shrink' if shrink_kind == 'heatmap_sigma' else 'main',
+                pseudo_loss_weight_index='release', last_round_oversample=False)
+
+
+def resolve_protocol(settings: dict, shrink_kind: Optional[str]) -> dict:
+    """``settings`` with every protocol switch left at None set from ``protocol``; switches
+    given explicitly override the preset.
+
+    Raises:
+        ValueError: on an unknown protocol, or ``protocol='release'`` for a mode that the
+            release does not have (its loop is STLD's: modes ``stld`` / ``shrink_only``).
+    """
+    settings = dict(settings)
+    protocol = settings['protocol']
+    preset = protocol_switches(protocol, shrink_kind)
+    if protocol != 'paper' and settings['mode'] not in SHRINK_MODES:
+        raise ValueError(f'self_training.protocol={protocol!r} describes the release\'s STLD '
+                         f'loop (modes {SHRINK_MODES}), not mode={settings["mode"]!r}; set '
+                         'the switch you mean on its own (e.g. last_round_oversample=False)')
+    for key in PROTOCOL_SWITCHES:
+        if settings[key] is None:
+            settings[key] = preset[key]
+    return settings
+
+
+def shrink_standard(cfg: Config) -> Tuple[Optional[str], Optional[float]]:
+    """The head's ``shrink_kind`` and the ground truth's shrink value: sigma_std of the train
+    pipeline's heatmap targets, 1 for the Lp loss, ``None`` for heads without shrink output."""
+    kind = getattr(head_class(cfg), 'shrink_kind', None)
+    if kind == 'heatmap_sigma':
+        return kind, target_sigma(labeled_dataset(cfg)['pipeline'])
+    return kind, (1.0 if kind == 'lp' else None)
+
+
+def plan_of(cfg: Config) -> Tuple[dict, List[Stage], Optional[float]]:
+    """The resolved settings, the stage plan and the ground truth's shrink value of a job,
+    exactly as the runner computes them (also used by the recipe cards)."""
+    settings = parse_settings(cfg)
+    kind, standard = shrink_standard(cfg)
+    settings = resolve_protocol(settings, kind)
+    s = settings
+    stages = build_plan(
+        s['mode'], s['num_rounds'], s['curriculum'], s['pseudo_loss_weights'],
+        s['pretrain_speedup'], s['eval_each_round'], s['relabel_last_round'], s['score_thr'],
+        standard_value=standard, standard_pseudo_output=s['standard_pseudo_output'],
+        pseudo_loss_weight_index=s['pseudo_loss_weight_index'],
+        last_round_oversample=s['last_round_oversample'])
+    return settings, stages, standard
 
 
 def _keypoint_count(coco: dict, path: str) -> Optional[int]:
@@ -200,8 +287,7 @@ def check_inputs(cfg: Config, settings: dict, unlabeled: dict) -> dict:
                          f'the labeled file {labeled_file} has {k_lab}')
 
     cls = head_class(cfg)
-    kind = getattr(cls, 'shrink_kind', None)
-    standard = None
+    kind, standard = shrink_standard(cfg)
     mode = settings['mode']
     if kind is None and settings['pseudo_loss_weights'] is not None:
         raise ValueError(f'self_training.pseudo_loss_weights needs a head that weighs '
@@ -213,10 +299,8 @@ def check_inputs(cfg: Config, settings: dict, unlabeled: dict) -> dict:
                              f'(STLDHeatmapHead or STLDTransformerHead), got '
                              f'{cls.__name__}; use mode="naive" for other heads')
         if kind == 'heatmap_sigma':
-            standard = target_sigma(labeled['pipeline'])
             bad = [v for v in settings['curriculum'] if v <= 0]
         else:
-            standard = 1.0
             bad = [v for v in settings['curriculum'] if v < 1]
         if bad:
             need = 'sigma > 0' if kind == 'heatmap_sigma' else 'p >= 1'

@@ -36,8 +36,22 @@ fresh model on labeled + pseudo-labeled data with standard regression (``selecti
 only pseudo-labels whose mean keypoint score reaches ``score_thr``). ``pseudo_loss_weights``
 (one lambda per round 1..T, e.g. the paper's linear warm-up ``[0.1, 0.4, 0.7, 1.0]``) weights
 the pseudo-labeled samples of each round; without it they weigh as much as ground truth.
+
+Where the authors' release differs from the paper's text (three switches, each recorded in
+the specs of the stages it changes, so stages it leaves alone stay shareable between jobs):
+
+- ``standard_pseudo_output``: pseudo-labels whose shrink value is the ground truth's (sigma_T
+  = sigma_std, p_T = 1) are merged into the main output (``'main'``, the paper's text) or
+  keep the shrink output (``'shrink'``, the release's heatmap model): ``shrink_at_standard``.
+- ``pseudo_loss_weight_index``: lambda_t is the ``pseudo_loss_weights`` value of round t
+  (``'paper'``: 0.1, 0.1, 1 for T = 4) or of round t + 1, the last round keeping its own
+  (``'release'``, which reads lambda by the training round from a list that pairs it with the
+  sigma of the labels' round: 0.1, 1, 1).
+- ``last_round_oversample``: the last round's labeled part is oversampled to
+  ``labeled_min_size`` like every other round's (``True``) or is the original labeled set
+  (``False``, the release): ``labeled_oversample``.
 """
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import List, Optional, Sequence
 
 MODES = ('stld', 'naive', 'selection', 'pseudo_pretrain_only', 'shrink_only')
@@ -47,6 +61,10 @@ SHRINK_MODES = ('stld', 'shrink_only')
 PRETRAIN_MODES = ('stld', 'pseudo_pretrain_only')
 #: baselines: a fresh model on labeled + pseudo-labeled data every round
 BASELINE_MODES = ('naive', 'selection')
+#: where pseudo-labels at the ground truth's granularity are trained (paper text / release HM)
+STANDARD_PSEUDO_OUTPUTS = ('main', 'shrink')
+#: how lambda_t is read from the weight list (paper: round t; release: round t + 1)
+PSEUDO_WEIGHT_INDEXES = ('paper', 'release')
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,14 @@ class Stage:
         model_from (str): Eval/label stages: the train stage whose weights are used.
         score_thr (float, optional): Label stages: keep only pseudo-labels whose mean
             keypoint score is at least this (selection baseline).
+        shrink_at_standard (bool): Source-aware stages whose ``shrink_value`` is the ground
+            truth's: train the pseudo-labels through the shrink output anyway instead of
+            merging them into the main output (see :func:`trains_shrink_output`).
+        labeled_oversample (bool): Train stages reading the labeled set: oversample it to
+            ``labeled_min_size`` (``False``: the original set).
+
+    Fields added after the first release default to the behaviour that came before them, so
+    the state files of older jobs still match (:func:`spec_matches`).
     """
     name: str
     kind: str
@@ -83,15 +109,55 @@ class Stage:
     pseudo_weight: float = 1.0
     model_from: str = ''
     score_thr: Optional[float] = None
+    shrink_at_standard: bool = False
+    labeled_oversample: bool = True
 
     def spec(self) -> dict:
         """The fields a restarted job must find unchanged for a completed stage."""
         return asdict(self)
 
+    def inputs(self) -> List[str]:
+        """Names of the stages whose outputs this stage reads."""
+        return [name for name in (self.init, self.pseudo_from, self.model_from) if name]
+
+
+def spec_matches(stage: Stage, recorded: Optional[dict]) -> bool:
+    """Whether a recorded spec is ``stage``'s. Fields the record lacks (it was written before
+    they existed) count as their defaults, which is what the runner did then."""
+    if not isinstance(recorded, dict):
+        return False
+    defaults = {f.name: f.default for f in fields(Stage) if f.default is not MISSING}
+    return {**defaults, **recorded} == stage.spec()
+
+
+def trains_shrink_output(stage: Stage, standard_value: Optional[float]) -> bool:
+    """Whether a train stage trains its pseudo-labels through the head's shrink output.
+
+    Source-aware shrink stages do while the pseudo-labels' granularity (sigma_t / p_t)
+    differs from the ground truth's (``standard_value``: sigma_std or p = 1), and at it too
+    when ``shrink_at_standard``; otherwise (and for weighted baselines, ``shrink_value=None``)
+    pseudo-labels go through the main output with per-sample weight lambda.
+    """
+    if not stage.source_aware or stage.shrink_value is None:
+        return False
+    return stage.shrink_at_standard or stage.shrink_value != standard_value
+
 
 def default_pseudo_weights(num_rounds: int) -> List[float]:
     """lambda_t for t = 2..T: 0.1 while t < T, 1 at t = T (the paper's setting)."""
     return [0.1 if t < num_rounds else 1.0 for t in range(2, num_rounds + 1)]
+
+
+def release_indexed_weights(weights: Sequence[float]) -> List[float]:
+    """The lambdas the release trains with, from the per-round list ``weights`` (t = 2..T).
+
+    The release keeps sigma and lambda in one list per round index, but reads sigma at the
+    round that made the pseudo-labels (t - 1) and lambda at the training round (t): round t
+    gets the value listed for round t + 1 and the last round its own, e.g. the paper's
+    [0.1, 0.1, 1] becomes [0.1, 1, 1].
+    """
+    weights = list(weights)
+    return weights[1:] + weights[-1:]
 
 
 def _eval_and_label(stages: List[Stage], rnd: int, model: str, eval_each_round: bool,
@@ -157,27 +223,64 @@ def _check_settings(mode: str, num_rounds: int, curriculum: Optional[Sequence[fl
     return weights
 
 
+def _check_switches(mode: str, standard_value: Optional[float], standard_pseudo_output: str,
+                    pseudo_loss_weight_index: str, last_round_oversample: bool) -> None:
+    """Validate the paper-vs-release switches (see the module docstring)."""
+    if standard_pseudo_output not in STANDARD_PSEUDO_OUTPUTS:
+        raise ValueError(f'self_training.standard_pseudo_output must be one of '
+                         f'{STANDARD_PSEUDO_OUTPUTS}, got {standard_pseudo_output!r}')
+    if pseudo_loss_weight_index not in PSEUDO_WEIGHT_INDEXES:
+        raise ValueError(f'self_training.pseudo_loss_weight_index must be one of '
+                         f'{PSEUDO_WEIGHT_INDEXES}, got {pseudo_loss_weight_index!r}')
+    if not isinstance(last_round_oversample, bool):
+        raise ValueError(f'self_training.last_round_oversample must be True or False, got '
+                         f'{last_round_oversample!r}')
+    changed = [name for name, value, paper in (
+        ('standard_pseudo_output', standard_pseudo_output, 'main'),
+        ('pseudo_loss_weight_index', pseudo_loss_weight_index, 'paper')) if value != paper]
+    if changed and mode not in SHRINK_MODES:
+        raise ValueError(f'self_training.{changed[0]} only changes the shrink rounds of the '
+                         f'modes {SHRINK_MODES}, not mode={mode!r}; remove it')
+    if standard_pseudo_output == 'shrink' and standard_value is None:
+        raise ValueError('standard_pseudo_output="shrink" needs the ground truth\'s shrink '
+                         'value (standard_value: sigma_std of the heatmap targets, or 1 for '
+                         'the Lp loss) to find the rounds at standard regression')
+
+
 def _mixed_stage(name: str, rnd: int, init: str, pseudo: str, shrink: Optional[float],
-                 weight: float) -> Stage:
+                 weight: float, shrink_at_standard: bool = False) -> Stage:
     """Labeled (standard) + pseudo-labeled (shrink value ``shrink``, weight lambda)."""
     return Stage(name, 'train', rnd, data='mixed', init=init, pseudo_from=pseudo,
                  source_aware=True, shrink_value=None if shrink is None else float(shrink),
-                 pseudo_weight=float(weight))
+                 pseudo_weight=float(weight), shrink_at_standard=shrink_at_standard)
 
 
 def build_plan(mode: str, num_rounds: int, curriculum: Optional[Sequence[float]] = None,
                pseudo_weights: Optional[Sequence[float]] = None, pretrain_speedup: float = 5,
                eval_each_round: bool = True, relabel_last_round: bool = True,
-               score_thr: Optional[float] = None) -> List[Stage]:
+               score_thr: Optional[float] = None, *, standard_value: Optional[float] = None,
+               standard_pseudo_output: str = 'main', pseudo_loss_weight_index: str = 'paper',
+               last_round_oversample: bool = True) -> List[Stage]:
     """The stage list of a job (see the module docstring); arguments are validated.
+
+    Args:
+        standard_value (float, optional): The ground truth's shrink value (sigma_std of the
+            heatmap targets, 1 for the Lp loss); needed by ``standard_pseudo_output='shrink'``
+            to find the rounds at standard regression.
+        standard_pseudo_output, pseudo_loss_weight_index, last_round_oversample: the
+            paper-vs-release switches (module docstring); the defaults are the paper's text.
 
     Raises:
         ValueError: on an unknown mode, ``num_rounds < 1``, a curriculum or lambda list
             whose length does not fit the mode and ``num_rounds``, a setting the mode does
-            not use, or a selection run without threshold.
+            not use, a selection run without threshold, or an unknown switch value.
     """
     weights = _check_settings(mode, num_rounds, curriculum, pseudo_weights, pretrain_speedup,
                               score_thr)
+    _check_switches(mode, standard_value, standard_pseudo_output, pseudo_loss_weight_index,
+                    last_round_oversample)
+    if mode in SHRINK_MODES and pseudo_loss_weight_index == 'release':
+        weights = release_indexed_weights(weights)
     num_rounds = int(num_rounds)
     stages = [Stage('round0_supervised', 'train', 0, data='labeled')]
     pseudo = _eval_and_label(stages, 0, 'round0_supervised', eval_each_round, True, score_thr)
@@ -193,8 +296,11 @@ def build_plan(mode: str, num_rounds: int, curriculum: Optional[Sequence[float]]
             prev_pretrain = pretrain
         model = f'round{t}_mixed'
         if mode in SHRINK_MODES and t >= 2:
-            stages.append(_mixed_stage(model, t, prev_pretrain, pseudo, curriculum[t - 2],
-                                       weights[t - 2]))
+            shrink = float(curriculum[t - 2])
+            stages.append(_mixed_stage(
+                model, t, prev_pretrain, pseudo, shrink, weights[t - 2],
+                shrink_at_standard=(standard_pseudo_output == 'shrink'
+                                    and shrink == standard_value)))
         elif mode in PRETRAIN_MODES:
             stages.append(Stage(model, 'train', t, data='labeled', init=prev_pretrain))
         else:
@@ -205,6 +311,10 @@ def build_plan(mode: str, num_rounds: int, curriculum: Optional[Sequence[float]]
                 stages.append(Stage(model, 'train', t, data='mixed', pseudo_from=pseudo))
         pseudo = _eval_and_label(stages, t, model, eval_each_round or last,
                                  relabel_last_round or not last, score_thr)
+    if not last_round_oversample:  # the last round's labeled part: the original set
+        stages = [replace(s, labeled_oversample=False)
+                  if s.kind == 'train' and s.round == num_rounds and s.data != 'pseudo' else s
+                  for s in stages]
     return stages
 
 

@@ -33,6 +33,24 @@ Selected with ``runner_type = 'SelfTrainingRunner'``, so the unchanged ``tools/t
   pseudo-labels' NME per round).
 - ``eval_each_round``, ``relabel_last_round``, ``resume_stage`` (continue an interrupted train
   stage from its last checkpoint), ``stage_val`` (keep the config's in-stage validation).
+- Where the authors' release differs from the paper's text, ``protocol`` (``'paper'``, the
+  default, or ``'release'``) sets three switches; each one given explicitly overrides it
+  (stages: :mod:`.self_training_plan`, values per head: :func:`.protocol_switches`):
+
+  - ``standard_pseudo_output``: ``'main'`` (paper) merges pseudo-labels whose shrink value
+    is the ground truth's (the last round: sigma_T = sigma_std, p_T = 1) into the main output
+    with per-sample weight lambda; ``'shrink'`` keeps them on the second output, a separate
+    lambda-weighted term (release, heatmap heads; its coordinate heads merge at p = 1).
+  - ``pseudo_loss_weight_index``: ``'paper'`` gives round t the lambda listed for it (0.1,
+    0.1, 1 for T = 4); ``'release'`` the one listed for round t + 1 (0.1, 1, 1).
+  - ``last_round_oversample``: ``True`` (paper: the labeled set oversampled to
+    ``labeled_min_size`` in every round) or ``False`` (release: the last round trains on the
+    original labeled set plus the pseudo-labels).
+- ``reuse_stages_from``: the work_dir of another job whose config differs at most in the
+  settings the stage specs record (:data:`.SPEC_ONLY_SETTINGS`, e.g. the switches above): a
+  fresh job adopts its completed stages whose spec is this job's and whose inputs were
+  adopted too (their records point at the other job's files), so arms that differ only in
+  the last rounds train the common rounds once.
 
 Every stage runs in ``<work_dir>/<stage name>/``; completed stages are recorded in
 ``<work_dir>/self_training_state.json``; re-running the same command continues with the first
@@ -57,9 +75,11 @@ from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
 from mmengine.visualization import Visualizer
 
 from . import self_training_configs as sc
-from .self_training_checks import check_inputs, parse_settings, unlabeled_dataset_cfg
-from .self_training_plan import Stage, build_plan, final_train_stage
-from .self_training_state import SelfTrainingState, atomic_torch_save
+from .self_training_checks import (SPEC_ONLY_SETTINGS, check_inputs, plan_of,
+                                   unlabeled_dataset_cfg)
+from .self_training_plan import (Stage, final_train_stage, spec_matches,
+                                 trains_shrink_output)
+from .self_training_state import STATE_FILE, SelfTrainingState, atomic_torch_save
 from .self_training_utils import config_digest, copy_final_model, init_distributed
 from .stage_timer_hook import StageTimerHook
 
@@ -80,11 +100,8 @@ class SelfTrainingRunner:
             raise ValueError('SelfTrainingRunner needs cfg.work_dir')
         self.cfg = cfg
         self.work_dir = osp.abspath(cfg.work_dir)
-        self.settings = s = parse_settings(cfg)
-        self.stages: List[Stage] = build_plan(
-            s['mode'], s['num_rounds'], s['curriculum'], s['pseudo_loss_weights'],
-            s['pretrain_speedup'], s['eval_each_round'], s['relabel_last_round'],
-            s['score_thr'])
+        self.settings, self.stages, _ = plan_of(cfg)
+        s = self.settings
         self.unlabeled = unlabeled_dataset_cfg(cfg, s)
         self.facts = check_inputs(cfg, s, self.unlabeled)
         self.unlabeled['ann_file'] = self.facts['unlabeled_file']
@@ -121,7 +138,12 @@ class SelfTrainingRunner:
                          f'{self.facts["num_unlabeled"]} unlabeled instances')
         for stage in self.stages:
             if stage.name in self.completed:
-                self.logger.info(f'[{stage.name}] done before, skipped')
+                record = self.completed[stage.name]
+                if 'reused_from' in record:
+                    self.logger.info(f'[{stage.name}] reused from {record["reused_from"]}')
+                    self._log_round_scalars(stage, record)
+                else:
+                    self.logger.info(f'[{stage.name}] done before, skipped')
                 continue
             self.logger.info(f'[{stage.name}] start ({stage.kind}, round {stage.round})')
             record = self._run_stage(stage)
@@ -166,16 +188,19 @@ class SelfTrainingRunner:
         payload = [None]
         if is_main_process():
             self.state.load()
+            if not self.state.completed and self.settings['reuse_stages_from']:
+                self._reuse_stages(self.settings['reuse_stages_from'])
             payload = [self.state.completed]
         broadcast_object_list(payload)
         completed = payload[0]
-        plan = {st.name: st.spec() for st in self.stages}
+        plan = {st.name: st for st in self.stages}
         for name, record in completed.items():
-            if plan.get(name) != record.get('spec'):
+            if name not in plan or not spec_matches(plan[name], record.get('spec')):
                 raise RuntimeError(
                     f'{self.state.path}: stage {name} was completed with settings '
-                    f'{record.get("spec")}, but the config now gives {plan.get(name)}. Use '
-                    'a new work_dir (or delete the state file) to start over.')
+                    f'{record.get("spec")}, but the config now gives '
+                    f'{plan[name].spec() if name in plan else None}. Use a new work_dir (or '
+                    'delete the state file) to start over.')
             for key in ('weights', 'pseudo_file'):
                 if key in record and not osp.isfile(record[key]):
                     raise RuntimeError(f'{self.state.path}: stage {name} is recorded as '
@@ -190,6 +215,37 @@ class SelfTrainingRunner:
                     f'in {self.work_dir}; completed stages are kept (their settings match), '
                     'later stages use the new config')
             self.state.data['config_digest'] = digest
+            self.state.data['reuse_digest'] = config_digest(self.cfg, SPEC_ONLY_SETTINGS)
+
+    def _reuse_stages(self, other_dir: str) -> None:
+        """Adopt the completed stages of the job in ``other_dir`` that this job would run
+        identically: same spec, every input adopted too, and a config that differs at most in
+        :data:`SPEC_ONLY_SETTINGS` (main process; the state file is written at once)."""
+        other_dir = osp.abspath(other_dir)
+        other = SelfTrainingState(other_dir)
+        if other_dir == self.work_dir or not osp.isfile(other.path):
+            raise FileNotFoundError(
+                f'self_training.reuse_stages_from={other_dir}: no {STATE_FILE} of another '
+                'self-training job there (run that job first)')
+        other.load()
+        if other.data.get('reuse_digest') != config_digest(self.cfg, SPEC_ONLY_SETTINGS):
+            raise ValueError(
+                f'self_training.reuse_stages_from={other_dir}: that job\'s config differs from '
+                f'this one beyond the settings the stage specs record {SPEC_ONLY_SETTINGS} '
+                '(e.g. seed, data, model, schedule, labeled_min_size), or it was written '
+                'before reuse existed; its stages cannot be reused')
+        reused: List[str] = []
+        for stage in self.stages:
+            record = other.completed.get(stage.name)
+            if (record is not None and spec_matches(stage, record.get('spec'))
+                    and all(name in reused for name in stage.inputs())):
+                self.state.completed[stage.name] = dict(
+                    copy.deepcopy(record), spec=stage.spec(),
+                    reused_from=record.get('reused_from', other_dir))
+                reused.append(stage.name)
+        self.logger.info(f'reusing {len(reused)} completed stages of {other_dir}: {reused}')
+        if reused:
+            self.state.save()
 
     # ------------------------------------------------------------------ stages
     def _stage_dir(self, stage: Stage) -> str:
@@ -265,7 +321,7 @@ class SelfTrainingRunner:
                 cfg.resume, cfg.load_from = True, ckpt
         labeled = sc.labeled_dataset(self.cfg)
         labeled_os = sc.oversampled(copy.deepcopy(labeled), facts['num_labeled'],
-                                    s['labeled_min_size'])
+                                    s['labeled_min_size'] if stage.labeled_oversample else 0)
         if stage.data == 'labeled':
             dataset = labeled_os
         else:
@@ -300,13 +356,9 @@ class SelfTrainingRunner:
         pseudo-labels are weighted but trained like ground truth, through the main output)."""
         head = cfg.model.head
         head.pseudo_loss_weight = stage.pseudo_weight
-        if stage.shrink_value is None:
-            head.shrink_branch = False
-        elif self.facts['shrink_kind'] == 'heatmap_sigma':
-            head.shrink_branch = stage.shrink_value != self.facts['standard_value']
-        else:
+        head.shrink_branch = trains_shrink_output(stage, self.facts['standard_value'])
+        if stage.shrink_value is not None and self.facts['shrink_kind'] == 'lp':
             head.shrink_p = stage.shrink_value
-            head.shrink_branch = stage.shrink_value != 1.0
 
     def _eval_cfg(self, stage: Stage, stage_dir: str, weights: str) -> Config:
         cfg = sc.base_stage_cfg(self.cfg, stage, stage_dir, self.run_id)

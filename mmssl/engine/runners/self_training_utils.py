@@ -4,7 +4,7 @@ import json
 import os
 import os.path as osp
 import shutil
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 from mmengine.config import Config
 from mmengine.dist import is_distributed
@@ -27,10 +27,14 @@ def init_distributed(cfg: Config) -> None:
         init_dist(launcher, **(cfg.get('env_cfg') or {}).get('dist_cfg', {}))
 
 
-def config_digest(cfg: Config) -> str:
-    """A hash of what a job trains (not where or how it is launched)."""
+def config_digest(cfg: Config, ignore_settings: Sequence[str] = ()) -> str:
+    """A hash of what a job trains (not where or how it is launched), leaving out the
+    ``self_training`` settings named in ``ignore_settings``."""
     data = {k: v for k, v in cfg.to_dict().items()
             if k not in ('work_dir', 'launcher', 'resume', 'load_from', 'model_wrapper_cfg')}
+    if ignore_settings and isinstance(data.get('self_training'), dict):
+        data['self_training'] = {k: v for k, v in data['self_training'].items()
+                                 if k not in ignore_settings}
     return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
