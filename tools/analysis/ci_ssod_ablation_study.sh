@@ -9,6 +9,8 @@
 #   crs            CrS only               (reweight=False, GbT off, CrS refresh)
 #   all            GbR + GbT + CrS        (configs/ci_ssod/synthetic/ci-ssod_soft-teacher_*)
 # Seeds SEEDS (the training seed: data order, augmentations, sampling); the burn-in is seed 0.
+# ITERS semi-supervised iterations per arm (the synthetic configs ship 800), GbR / GbT warm-up
+# WARMUP (shipped: 200), lr step at 4/5 of ITERS, one validation at the end.
 # Runs are independent jobs, LANES at a time; each is resumable (seed_study skips finished
 # runs). Tables: tools/analysis/seed_study.py, paired differences to soft-teacher.
 #   LANES=2 bash tools/analysis/ci_ssod_ablation_study.sh
@@ -19,6 +21,8 @@ PY="$ROOT/.venv/bin/python"
 WORK=${WORK_DIR:-work_dirs/ci_ssod_ablation_study}
 SEEDS=${SEEDS:-"1 2 3 4 5"}
 LANES=${LANES:-2}
+ITERS=${ITERS:-800}
+WARMUP=${WARMUP:-$((ITERS / 4))}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 SYN=configs/ci_ssod/synthetic
 mkdir -p "$WORK"
@@ -50,9 +54,13 @@ CKPT="load_from=$ROOT/$BURNIN/iter_600.pth"
 ARMS=("soft-teacher=$SYN/soft-teacher_r18-tiny_synthetic.py,$CKPT"
       "gbr=$WORK/gbr.py,$CKPT" "gbt=$WORK/gbt.py,$CKPT" "crs=$WORK/crs.py,$CKPT"
       "all=$SYN/ci-ssod_soft-teacher_r18-tiny_synthetic.py,$CKPT")
+SCHED="train_cfg.max_iters=$ITERS train_cfg.val_interval=$ITERS param_scheduler.1.end=$ITERS"
+SCHED="$SCHED param_scheduler.1.milestones=[$((ITERS * 4 / 5))] default_hooks.checkpoint.interval=$ITERS"
+SCHED="$SCHED model.detector.roi_head.bbox_head.loss_cls.warmup_iters=$WARMUP"
+SCHED="$SCHED model.semi_train_cfg.gbt.warmup_iters=$WARMUP"
 KEYS="coco/bbox_mAP_all coco/bbox_mAP_maj coco/bbox_mAP_min coco/bbox_mAP"
 job() {  # one (seed, arm) run
-  "$PY" tools/analysis/seed_study.py "$WORK" --arm "$2" --seeds "$1" --keys $KEYS \
+  "$PY" tools/analysis/seed_study.py "$WORK" --arm "$2" --seeds "$1" --keys $KEYS --options $SCHED \
     > "$WORK/job_${2%%=*}_seed$1.log" 2>&1
 }
 # seeds outermost, so that a stopped study has whole seeds
