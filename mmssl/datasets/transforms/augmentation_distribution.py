@@ -25,12 +25,11 @@ settings (a drawn value is ``clip(mu + N(0, sigma), mu +- sigma)``, ``2 ** x`` w
 ``log2``); ``probs`` are non-negative and are renormalised to sum 1 on reading.
 """
 import json
-import os
-import os.path as osp
-import tempfile
 from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
+
+from mmssl.utils.atomic_files import atomic_json_dump
 
 FORMAT = 'mmssl.augmentation_distribution'
 VERSION = 1
@@ -104,17 +103,7 @@ def save_distribution(path: str, *, scale: Optional[dict] = None,
             data[name] = {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v)
                           for k, v in dict(block).items()}
     validate_distribution(data, path)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tmp_', suffix='.json', dir=folder)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(data, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_json_dump(data, path, indent=2)
     return data
 
 
