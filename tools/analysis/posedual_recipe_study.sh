@@ -6,6 +6,8 @@
 # half-body); 16 labeled (+ 16 unlabeled) crops per iteration in every arm; ITERS optimizer
 # steps per network in every arm:
 #   supervised       ITERS steps on labels                         (seed S)
+#   supervised-mmpose the same with the quickstart's mmpose augmentation (RandomHalfBody +
+#                    RandomBBoxTransform) instead of the release's labeled pipeline
 #   posecons-same    PRE steps on labels, then consistency          (one network)
 #   posedual         both networks from random weights in one run: PRE steps on labels,
 #                    then mutual teaching (the shipped synthetic config)
@@ -59,8 +61,20 @@ lane_a() {  # supervised (its PRE checkpoint is net1), net2, then PoseDual from 
     param_scheduler.1.end=$rest "param_scheduler.1.milestones=[$((MILESTONE - PRE))]" \
     > "$WORK/job_posedual-2init_seed$seed.log" 2>&1
 }
-lane_b() {  # the two one-run semi-supervised arms
+cat > "$WORK/supervised_mmpose_pipeline.py" <<PYCFG
+_base_ = ['$ROOT/${SUP#*=}']
+codec = _base_.codec
+train_dataloader = dict(dataset=dict(pipeline=[
+    dict(type='LoadImage'), dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'), dict(type='RandomHalfBody'),
+    dict(type='RandomBBoxTransform'), dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec), dict(type='PackPoseInputs')]))
+PYCFG
+SUP_MMPOSE="supervised-mmpose=$WORK/supervised_mmpose_pipeline.py"
+lane_b() {  # the one-run semi-supervised arms and the old supervised pipeline
   local seed=$1
+  study --arm "$SUP_MMPOSE" --seeds "$seed" --options $SCHED \
+    > "$WORK/job_supervised-mmpose_seed$seed.log" 2>&1
   for regime in posedual posecons-same; do
     study --arm "$regime=$SYN/${regime}_res18-w32_synthetic-body-first100-128x96.py,model.unsup_start_iter=$PRE" \
       --seeds "$seed" --options $SCHED > "$WORK/job_${regime}_seed$seed.log" 2>&1
@@ -70,7 +84,7 @@ for seed in $SEEDS; do
   if [ "$LANES" -ge 2 ]; then lane_a "$seed" & lane_b "$seed"; wait; else lane_a "$seed"; lane_b "$seed"; fi
 done
 "$PY" tools/analysis/seed_study.py "$WORK" --arm "$SUP" \
-  --arm "posecons-same=$SYN/posecons-same_res18-w32_synthetic-body-first100-128x96.py" \
+  --arm "$SUP_MMPOSE" --arm "posecons-same=$SYN/posecons-same_res18-w32_synthetic-body-first100-128x96.py" \
   --arm "posedual=$SYN/posedual_res18-w32_synthetic-body-first100-128x96.py" \
   --arm "posedual-2init=$SYN/posedual_res18-w32_synthetic-body-first100-128x96.py" \
   --seeds $SEEDS --keys $KEYS --baseline supervised --summarize-only --out "$WORK/recipe_study.md"
