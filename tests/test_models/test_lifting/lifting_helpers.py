@@ -1,10 +1,31 @@
-"""Shared fixtures of the lifting tests: a pose model fitted on synthetic poses, a lifter."""
+"""Shared fixtures of the lifting tests: a pose model fitted on synthetic poses, a lifter, and
+the shipped synthetic config at smoke size."""
+import importlib.util
+from pathlib import Path
+
 import pytest
 import torch
+from mmengine.config import Config
 
 from mmssl.datasets.synthetic_pose3d import H36M_JOINT_NAMES, H36M_PARENTS, sample_poses3d
 from mmssl.models.lifting import PPCAMixtureLifter, PosePrior, fit_pose_prior
 from mmssl.models.lifting import project_held_out as _project
+
+REPO = Path(__file__).resolve().parents[3]
+CONFIG = REPO / 'configs/lifting/cpm-lift_1xb16-60e_synthetic-h36m-128x128.py'
+
+
+def smoke_lifting_config(data_dir, config: Path = CONFIG) -> Config:
+    """``config`` with the as-shipped harness's lifting overrides
+    (tests/test_lifting/smoke_overrides.py: a small model, synthetic data and prior written
+    under ``data_dir``)."""
+    spec = importlib.util.spec_from_file_location(
+        'lifting_smoke', REPO / 'tests/test_lifting/smoke_overrides.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cfg = Config.fromfile(str(config))
+    module.smoke_overrides(cfg, data_dir)
+    return cfg
 
 
 @pytest.fixture(autouse=True, scope='module')

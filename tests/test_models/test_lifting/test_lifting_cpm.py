@@ -1,5 +1,4 @@
 """The lifting CPM (fusion between MMPose CPM stages), the 3D estimator and MPJPE evaluation."""
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ from mmpose.models.backbones import CPM
 from mmpose.registry import DATASETS, METRICS, MODELS
 
 from lifting_helpers import lifter, prior, single_thread  # noqa: F401  (fixtures)
+from lifting_helpers import smoke_lifting_config
 from mmssl.datasets.synthetic_lifting_images import make_synthetic_lifting_data
 from mmssl.models.lifting import LiftingCPM, PPCAMixtureLifter
 
@@ -96,12 +96,7 @@ def lifting_data(tmp_path_factory):
 
 
 def _smoke_cfg(tmp_path) -> Config:
-    spec = importlib.util.spec_from_file_location(
-        'lifting_smoke', REPO / 'tests/test_lifting/smoke_overrides.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    cfg = Config.fromfile(str(CONFIG))
-    module.smoke_overrides(cfg, tmp_path)
+    cfg = smoke_lifting_config(tmp_path)
     return cfg
 
 

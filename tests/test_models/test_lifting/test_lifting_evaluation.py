@@ -1,34 +1,24 @@
 """One validation of the lifting config: 2D (PCK, EPE), 3D (MPJPE, P-MPJPE) and per-stage
 MPJPE side by side; the 2D result is what MMPose's visualizer draws."""
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.evaluator import Evaluator
 from mmengine.registry import init_default_scope
 from mmpose.evaluation.functional import keypoint_mpjpe
 from mmpose.registry import DATASETS, MODELS, VISUALIZERS
 
-from lifting_helpers import single_thread  # noqa: F401  (fixture)
-
-REPO = Path(__file__).resolve().parents[3]
-CONFIG = REPO / 'configs/lifting/cpm-lift_1xb16-60e_synthetic-h36m-128x128.py'
+from lifting_helpers import single_thread  # noqa: F401  (fixtures)
+from lifting_helpers import smoke_lifting_config
 
 
 @pytest.fixture(scope='module')
 def validated(tmp_path_factory):
     """The smoke-sized config model, its val predictions of 4 samples and their metrics."""
     init_default_scope('mmpose')
-    spec = importlib.util.spec_from_file_location(
-        'lifting_smoke', REPO / 'tests/test_lifting/smoke_overrides.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    cfg = Config.fromfile(str(CONFIG))
-    module.smoke_overrides(cfg, tmp_path_factory.mktemp('evaluation'))
+    cfg = smoke_lifting_config(tmp_path_factory.mktemp('evaluation'))
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.eval()

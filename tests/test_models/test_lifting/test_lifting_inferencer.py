@@ -1,15 +1,10 @@
 """MMPose's inferencer runs the lifting estimator and draws its 2D result in pixels."""
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import torch
-from mmengine.config import Config
 
-from lifting_helpers import single_thread  # noqa: F401  (fixture)
-
-REPO = Path(__file__).resolve().parents[3]
-CONFIG = REPO / 'configs/lifting/cpm-lift_1xb16-60e_synthetic-h36m-128x128.py'
+from lifting_helpers import single_thread  # noqa: F401  (fixtures)
+from lifting_helpers import smoke_lifting_config
 
 
 def test_mmpose_inferencer_draws_the_2d_prediction(tmp_path):
@@ -18,12 +13,7 @@ def test_mmpose_inferencer_draws_the_2d_prediction(tmp_path):
     from mmpose.apis import MMPoseInferencer
     from mmpose.registry import MODELS
     init_default_scope('mmpose')
-    spec = importlib.util.spec_from_file_location(
-        'lifting_smoke', REPO / 'tests/test_lifting/smoke_overrides.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    cfg = Config.fromfile(str(CONFIG))
-    module.smoke_overrides(cfg, tmp_path / 'data')  # small model, synthetic data and prior
+    cfg = smoke_lifting_config(tmp_path / 'data')  # small model, synthetic data and prior
     cfg_file, ckpt = tmp_path / 'cfg.py', tmp_path / 'model.pth'
     cfg.dump(str(cfg_file))
     torch.manual_seed(0)

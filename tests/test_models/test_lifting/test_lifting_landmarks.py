@@ -1,23 +1,18 @@
 """Sub-pixel landmarks of belief maps for the lifting, and the paper's 46x46 maps at 368x368."""
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmpose.codecs import MSRAHeatmap
 from mmpose.registry import DATASETS, MODELS
 
-from lifting_helpers import lifter, prior, project_held_out, single_thread  # noqa: F401
+from lifting_helpers import lifter, prior, project_held_out, single_thread  # noqa: F401  (fixtures)
+from lifting_helpers import smoke_lifting_config
 from mmssl.models.lifting import LiftingBeliefFusion, render_belief_maps
 from mmssl.models.lifting.landmarks import DECODE_MODES, decode_landmarks
 from mmssl.utils import walk_config
-
-REPO = Path(__file__).resolve().parents[3]
-CONFIG = REPO / 'configs/lifting/cpm-lift_1xb16-60e_synthetic-h36m-128x128.py'
 
 
 def _off_grid(num: int, size: int, seed: int) -> torch.Tensor:
@@ -90,12 +85,7 @@ def mmpose_scope():
 def test_paper_resolution_368_input_gives_46x46_maps_through_the_config(
         tmp_path, mmpose_scope):
     # the config's codec, targets, network (CPM stride 8), lifting and rendering at 368 -> 46
-    spec = importlib.util.spec_from_file_location(
-        'lifting_smoke', REPO / 'tests/test_lifting/smoke_overrides.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    cfg = Config.fromfile(str(CONFIG))
-    module.smoke_overrides(cfg, tmp_path)
+    cfg = smoke_lifting_config(tmp_path)
 
     def paper_size(node: dict) -> None:
         if node.get('type') == 'MSRAHeatmap':

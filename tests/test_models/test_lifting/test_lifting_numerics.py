@@ -1,11 +1,8 @@
 """Numerics of the lifting CPM that must hold on an accelerator: constrained fusion weights,
 no host synchronisation (``Tensor.item``) in the forward, logging after the step."""
-import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
@@ -13,10 +10,9 @@ from mmpose.registry import DATASETS, MODELS
 from torch.overrides import TorchFunctionMode
 
 from lifting_helpers import lifter, prior, single_thread  # noqa: F401  (fixtures)
+from lifting_helpers import smoke_lifting_config
 from mmssl.models.lifting import LiftingCPM
 
-REPO = Path(__file__).resolve().parents[3]
-CONFIG = REPO / 'configs/lifting/cpm-lift_1xb16-60e_synthetic-h36m-128x128.py'
 SYNCS = ('item', 'tolist')  # Tensor methods that copy a value to the host and wait for it
 
 
@@ -70,12 +66,7 @@ def test_the_sync_recorder_sees_item():
 @pytest.fixture(scope='module')
 def smoke_cfg(tmp_path_factory):
     init_default_scope('mmpose')
-    spec = importlib.util.spec_from_file_location(
-        'lifting_smoke', REPO / 'tests/test_lifting/smoke_overrides.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    cfg = Config.fromfile(str(CONFIG))
-    module.smoke_overrides(cfg, tmp_path_factory.mktemp('numerics'))
+    cfg = smoke_lifting_config(tmp_path_factory.mktemp('numerics'))
     return cfg
 
 
