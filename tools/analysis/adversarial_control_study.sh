@@ -11,6 +11,7 @@
 #      schedule (2 epochs, batch 12, 334 iterations), seeds SEEDS (data order and every draw);
 #   3. tools/analysis/seed_study.py tables: mean +- std and paired differences to random.
 #   LANES=2 bash tools/analysis/adversarial_control_study.sh
+# Cost measured here (LANES=1, one thread, the other core busy): about 33 min in all.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
