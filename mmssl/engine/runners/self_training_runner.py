@@ -63,7 +63,7 @@ import os
 import os.path as osp
 import time
 import uuid
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from mmengine.config import Config
 from mmengine.dist import barrier, broadcast_object_list, get_dist_info, is_main_process
@@ -79,7 +79,8 @@ from .self_training_checks import (SPEC_ONLY_SETTINGS, check_inputs, plan_of,
                                    unlabeled_dataset_cfg)
 from .self_training_plan import (Stage, final_train_stage, spec_matches,
                                  trains_shrink_output)
-from .self_training_state import STATE_FILE, SelfTrainingState, atomic_torch_save
+from .self_training_reuse import adopt_completed_stages
+from .self_training_state import SelfTrainingState, atomic_torch_save
 from .self_training_utils import config_digest, copy_final_model, init_distributed
 from .stage_timer_hook import StageTimerHook
 
@@ -188,8 +189,13 @@ class SelfTrainingRunner:
         payload = [None]
         if is_main_process():
             self.state.load()
-            if not self.state.completed and self.settings['reuse_stages_from']:
-                self._reuse_stages(self.settings['reuse_stages_from'])
+            other = self.settings['reuse_stages_from']
+            if not self.state.completed and other:
+                reused = adopt_completed_stages(
+                    self.state, self.work_dir, other, self.stages,
+                    config_digest(self.cfg, SPEC_ONLY_SETTINGS))
+                self.logger.info(f'reusing {len(reused)} completed stages of '
+                                 f'{osp.abspath(other)}: {reused}')
             payload = [self.state.completed]
         broadcast_object_list(payload)
         completed = payload[0]
@@ -216,36 +222,6 @@ class SelfTrainingRunner:
                     'later stages use the new config')
             self.state.data['config_digest'] = digest
             self.state.data['reuse_digest'] = config_digest(self.cfg, SPEC_ONLY_SETTINGS)
-
-    def _reuse_stages(self, other_dir: str) -> None:
-        """Adopt the completed stages of the job in ``other_dir`` that this job would run
-        identically: same spec, every input adopted too, and a config that differs at most in
-        :data:`SPEC_ONLY_SETTINGS` (main process; the state file is written at once)."""
-        other_dir = osp.abspath(other_dir)
-        other = SelfTrainingState(other_dir)
-        if other_dir == self.work_dir or not osp.isfile(other.path):
-            raise FileNotFoundError(
-                f'self_training.reuse_stages_from={other_dir}: no {STATE_FILE} of another '
-                'self-training job there (run that job first)')
-        other.load()
-        if other.data.get('reuse_digest') != config_digest(self.cfg, SPEC_ONLY_SETTINGS):
-            raise ValueError(
-                f'self_training.reuse_stages_from={other_dir}: that job\'s config differs from '
-                f'this one beyond the settings the stage specs record {SPEC_ONLY_SETTINGS} '
-                '(e.g. seed, data, model, schedule, labeled_min_size), or it was written '
-                'before reuse existed; its stages cannot be reused')
-        reused: List[str] = []
-        for stage in self.stages:
-            record = other.completed.get(stage.name)
-            if (record is not None and spec_matches(stage, record.get('spec'))
-                    and all(name in reused for name in stage.inputs())):
-                self.state.completed[stage.name] = dict(
-                    copy.deepcopy(record), spec=stage.spec(),
-                    reused_from=record.get('reused_from', other_dir))
-                reused.append(stage.name)
-        self.logger.info(f'reusing {len(reused)} completed stages of {other_dir}: {reused}')
-        if reused:
-            self.state.save()
 
     # ------------------------------------------------------------------ stages
     def _stage_dir(self, stage: Stage) -> str:
