@@ -123,6 +123,21 @@ def test_protocol_sets_the_switches_and_explicit_ones_override():
         resolve_protocol(dict(base, mode='naive'), 'heatmap_sigma')
 
 
+def test_measured_protocol_is_the_paper_with_the_release_output_for_heatmaps():
+    paper = protocol_switches('paper', 'heatmap_sigma')
+    assert protocol_switches('measured', 'heatmap_sigma') == dict(
+        paper, standard_pseudo_output='shrink')
+    # coordinate heads: the release merges at p = 1 too, so nothing differs from the paper
+    assert protocol_switches('measured', 'lp') == protocol_switches('paper', 'lp')
+    base = dict(mode='stld', protocol='measured', standard_pseudo_output=None,
+                pseudo_loss_weight_index=None, last_round_oversample=None)
+    assert resolve_protocol(base, 'heatmap_sigma')['standard_pseudo_output'] == 'shrink'
+    # the baselines have no shrink rounds: the default resolves to the paper's text for them
+    for mode in ('naive', 'selection', 'pseudo_pretrain_only'):
+        assert {k: v for k, v in resolve_protocol(dict(base, mode=mode), 'heatmap_sigma')
+                .items() if k in paper} == paper
+
+
 # ---------------------------------------------------------------- built stage configs
 def _runner(faces, work, head='hm', **self_training):
     return SelfTrainingRunner(tiny_cfg(faces, work, head=head, num_rounds=4,
@@ -137,10 +152,16 @@ def _head(runner, name):
 
 
 @pytest.mark.parametrize('head, settings, expected', [
-    ('hm', dict(), [(0.1, True), (0.1, True), (1.0, False)]),  # paper: merged at T
+    # the default ('measured'): the paper's lambdas, round T's pseudo-labels on the second
+    # output (HM); TF merges them at p = 1
+    ('hm', dict(), [(0.1, True), (0.1, True), (1.0, True)]),
+    ('tf', dict(), [(0.1, True), (0.1, True), (1.0, False)]),
+    ('hm', dict(protocol='paper'), [(0.1, True), (0.1, True), (1.0, False)]),  # merged at T
     ('hm', dict(protocol='release'), [(0.1, True), (1.0, True), (1.0, True)]),
-    ('hm', dict(standard_pseudo_output='shrink'), [(0.1, True), (0.1, True), (1.0, True)]),
-    ('hm', dict(pseudo_loss_weight_index='release'), [(0.1, True), (1.0, True), (1.0, False)]),
+    ('hm', dict(protocol='paper', standard_pseudo_output='shrink'),
+     [(0.1, True), (0.1, True), (1.0, True)]),
+    ('hm', dict(protocol='paper', pseudo_loss_weight_index='release'),
+     [(0.1, True), (1.0, True), (1.0, False)]),
     ('hm', dict(protocol='release', standard_pseudo_output='main'),
      [(0.1, True), (1.0, True), (1.0, False)]),
     ('tf', dict(protocol='release'), [(0.1, True), (1.0, True), (1.0, False)]),
@@ -188,7 +209,7 @@ def _fake_state(runner, work: Path) -> None:
 
 def test_reuse_adopts_the_stages_whose_spec_and_inputs_agree(faces, tmp_path):
     paper = SelfTrainingRunner(tiny_cfg(faces, tmp_path / 'paper', num_rounds=3,
-                                        curriculum=[1.8, 1.5]))
+                                        curriculum=[1.8, 1.5], protocol='paper'))
     _fake_state(paper, tmp_path / 'paper')
     release = SelfTrainingRunner(tiny_cfg(faces, tmp_path / 'release', num_rounds=3,
                                           curriculum=[1.8, 1.5], protocol='release',
@@ -232,7 +253,7 @@ def test_release_arm_reuses_the_paper_arm_and_trains_its_last_round_as_the_relea
     over the original labeled set."""
     common = dict(num_rounds=2, curriculum=[1.5], labeled_min_size=5)
     paper_dir, release_dir = tmp_path / 'paper', tmp_path / 'release'
-    paper = SelfTrainingRunner(tiny_cfg(faces, paper_dir, **common)).train()
+    paper = SelfTrainingRunner(tiny_cfg(faces, paper_dir, protocol='paper', **common)).train()
     runner = SelfTrainingRunner(tiny_cfg(faces, release_dir, protocol='release',
                                          reuse_stages_from=str(paper_dir), **common))
     ran = []

@@ -50,10 +50,14 @@ def test_study_script_reuses_the_paper_arm_and_scales_the_schedule(tmp_path):
     assert len(trains) == 10  # 5 arms x 2 seeds, seed-major, the paper arm first
     assert trains[0].endswith('--work-dir %s/paper/seed0 --cfg-options randomness.seed=0 '
                               'self_training.protocol=paper' % tmp_path)
+    # a single switch sits on the paper's protocol, not on the default ('measured')
     options = dict(release='self_training.protocol=release',
-                   output='self_training.standard_pseudo_output=shrink',
-                   lambda_='self_training.pseudo_loss_weight_index=release',
-                   oversample='self_training.last_round_oversample=False')
+                   output='self_training.protocol=paper '
+                   'self_training.standard_pseudo_output=shrink',
+                   lambda_='self_training.protocol=paper '
+                   'self_training.pseudo_loss_weight_index=release',
+                   oversample='self_training.protocol=paper '
+                   'self_training.last_round_oversample=False')
     for line, option in zip(trains[1:5], options.values()):
         assert option in line
         assert line.endswith(f'self_training.reuse_stages_from={tmp_path}/paper/seed0')

@@ -125,7 +125,11 @@ def test_self_training_card_lists_every_train_stage():
     assert pretrain2.epochs == 12 and pretrain2.samples_per_epoch == 3098
     assert card.stages[-1].samples_per_epoch == 100 + 3098
     assert card.stages[-1].lr_steps_iters == [40 * 200, 50 * 200]  # ceil(3198 / 16) = 200
-    assert card.stages[-1].pseudo == 'lambda 1, shrink value 1.5, main output'
+    # the default protocol ('measured'): round T's pseudo-labels keep the second output
+    assert card.stages[-1].pseudo == 'lambda 1, shrink value 1.5, shrink output'
+    cfg = Config.fromfile(str(REPO_ROOT / model.config))
+    cfg.self_training.protocol = 'paper'
+    assert _card(model, cfg).stages[-1].pseudo == 'lambda 1, shrink value 1.5, main output'
 
 
 def test_self_training_card_shows_the_release_protocol():

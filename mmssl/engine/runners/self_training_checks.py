@@ -39,7 +39,7 @@ DEFAULT_SETTINGS = dict(
     stage_val=False,
     # where the release differs from the paper's text: a preset and the switches it sets
     # (None: the protocol's value, see protocol_switches)
-    protocol='paper',
+    protocol='measured',
     standard_pseudo_output=None,
     pseudo_loss_weight_index=None,
     last_round_oversample=None,
@@ -49,7 +49,7 @@ DEFAULT_SETTINGS = dict(
 #: the switches that ``protocol`` sets
 PROTOCOL_SWITCHES = ('standard_pseudo_output', 'pseudo_loss_weight_index',
                      'last_round_oversample')
-PROTOCOLS = ('paper', 'release')
+PROTOCOLS = ('measured', 'paper', 'release')
 
 #: settings whose every effect on training shows in the stage specs (or that have none), so
 #: jobs differing only in them may share the stages whose specs agree (``reuse_stages_from``)
@@ -92,20 +92,29 @@ def protocol_switches(protocol: str, shrink_kind: Optional[str]) -> dict:
       sigma_std), coordinate heads merge them at p = 1 (``ImageFolder_tf``); lambda is read
       one round ahead (0.1, 1, 1 for T = 4); the last round trains on the labeled set
       without oversampling.
+    - ``'measured'`` (the default): the paper's text with the release's last-round output
+      for heatmap heads, the one release switch that measured better
+      (``tools/analysis/stld_switch_study.sh``, configs/stld/README.md); coordinate heads
+      get the paper's text, which is also the release's output for them.
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f'self_training.protocol must be one of {PROTOCOLS}, got '
                          f'{protocol!r}')
+    paper = dict(standard_pseudo_output='main', pseudo_loss_weight_index='paper',
+                 last_round_oversample=True)
+    heatmap_output = 'shrink' if shrink_kind == 'heatmap_sigma' else 'main'
     if protocol == 'paper':
-        return dict(standard_pseudo_output='main', pseudo_loss_weight_index='paper',
-                    last_round_oversample=True)
-    return dict(standard_pseudo_output='shrink' if shrink_kind == 'heatmap_sigma' else 'main',
-                pseudo_loss_weight_index='release', last_round_oversample=False)
+        return paper
+    if protocol == 'measured':
+        return dict(paper, standard_pseudo_output=heatmap_output)
+    return dict(standard_pseudo_output=heatmap_output, pseudo_loss_weight_index='release',
+                last_round_oversample=False)
 
 
 def resolve_protocol(settings: dict, shrink_kind: Optional[str]) -> dict:
     """``settings`` with every protocol switch left at None set from ``protocol``; switches
-    given explicitly override the preset.
+    given explicitly override the preset. Modes without shrink rounds (the baselines) get
+    the paper's text under ``'measured'``: the output switch does not exist for them.
 
     Raises:
         ValueError: on an unknown protocol, or ``protocol='release'`` for a mode that the
@@ -114,10 +123,13 @@ def resolve_protocol(settings: dict, shrink_kind: Optional[str]) -> dict:
     settings = dict(settings)
     protocol = settings['protocol']
     preset = protocol_switches(protocol, shrink_kind)
-    if protocol != 'paper' and settings['mode'] not in SHRINK_MODES:
-        raise ValueError(f'self_training.protocol={protocol!r} describes the release\'s STLD '
-                         f'loop (modes {SHRINK_MODES}), not mode={settings["mode"]!r}; set '
-                         'the switch you mean on its own (e.g. last_round_oversample=False)')
+    if settings['mode'] not in SHRINK_MODES:
+        if protocol == 'release':
+            raise ValueError(f'self_training.protocol={protocol!r} describes the release\'s '
+                             f'STLD loop (modes {SHRINK_MODES}), not mode='
+                             f'{settings["mode"]!r}; set the switch you mean on its own '
+                             '(e.g. last_round_oversample=False)')
+        preset = protocol_switches('paper', shrink_kind)
     for key in PROTOCOL_SWITCHES:
         if settings[key] is None:
             settings[key] = preset[key]

@@ -33,9 +33,12 @@ Selected with ``runner_type = 'SelfTrainingRunner'``, so the unchanged ``tools/t
   pseudo-labels' NME per round).
 - ``eval_each_round``, ``relabel_last_round``, ``resume_stage`` (continue an interrupted train
   stage from its last checkpoint), ``stage_val`` (keep the config's in-stage validation).
-- Where the authors' release differs from the paper's text, ``protocol`` (``'paper'``, the
-  default, or ``'release'``) sets three switches; each one given explicitly overrides it
-  (stages: :mod:`.self_training_plan`, values per head: :func:`.protocol_switches`):
+- Where the authors' release differs from the paper's text, ``protocol`` sets three
+  switches; each one given explicitly overrides it (stages: :mod:`.self_training_plan`,
+  values per head: :func:`.protocol_switches`). ``'paper'`` is the paper's text,
+  ``'release'`` the authors' code, and ``'measured'`` (the default) the paper's text with
+  the release's last-round output for heatmap heads, the one switch that measured better
+  (configs/stld/README.md):
 
   - ``standard_pseudo_output``: ``'main'`` (paper) merges pseudo-labels whose shrink value
     is the ground truth's (the last round: sigma_T = sigma_std, p_T = 1) into the main output
