@@ -16,6 +16,9 @@ import yaml
 
 #: recipe fields a card is compared on
 RECIPE_FIELDS = ('optimizer_steps', 'batch', 'lr', 'input_size', 'flip_test')
+#: recipe fields compared where a recipe states them (``switches``: a self-training job's
+#: paper-vs-release switches, e.g. STLD's last-round output)
+OPTIONAL_RECIPE_FIELDS = ('switches',)
 STEP_TOLERANCE = 0.02  # epochs end on whole batches: steps may differ by rounding
 
 
@@ -89,9 +92,10 @@ def load_metafile(path: str) -> Tuple[List[dict], List[ZooModel]]:
             _need(recipe, key, f'{where} Metadata.Recipe')
         deviations = {}
         for dev in meta.get('Deviations') or []:
-            if not dev.get('field') in RECIPE_FIELDS or not str(dev.get('why', '')).strip():
+            known = RECIPE_FIELDS + OPTIONAL_RECIPE_FIELDS
+            if not dev.get('field') in known or not str(dev.get('why', '')).strip():
                 raise MetafileError(f'{where}: each Deviation needs a field in '
-                                    f'{RECIPE_FIELDS} and a non-empty "why", got {dev}')
+                                    f'{known} and a non-empty "why", got {dev}')
             deviations[dev['field']] = dev['why']
         results = []
         for j, res in enumerate(raw.get('Results') or []):
@@ -136,7 +140,7 @@ def card_facts(card) -> Dict[str, Any]:
     per_step = tuple(stage.gpus * b for b in stage.batch_per_gpu)
     return dict(optimizer_steps=card.optimizer_steps, batch=list(per_step), lr=lr,
                 input_size=list(card.input_size) if card.input_size else None,
-                flip_test=card.flip_test)
+                flip_test=card.flip_test, switches=card.switches)
 
 
 def recipe_facts(recipe: Dict[str, Any]) -> Dict[str, Any]:
@@ -144,7 +148,8 @@ def recipe_facts(recipe: Dict[str, Any]) -> Dict[str, Any]:
     gpus = int(recipe.get('gpus', 1))
     return dict(optimizer_steps=recipe['optimizer_steps'],
                 batch=[gpus * int(b) for b in recipe['batch']], lr=recipe['lr'],
-                input_size=recipe['input_size'], flip_test=recipe['flip_test'])
+                input_size=recipe['input_size'], flip_test=recipe['flip_test'],
+                switches=recipe.get('switches'))
 
 
 def differs(key: str, ours, theirs) -> bool:
@@ -162,10 +167,13 @@ def differs(key: str, ours, theirs) -> bool:
 def compare(card, model: ZooModel) -> Dict[str, Tuple[Any, Any]]:
     """Recipe fields where the config's card differs from the metafile's recipe:
     ``{field: (card value, recipe value)}``. A recipe whose dataset sizes are not known
-    (``optimizer_steps: null``) is compared on ``epochs`` instead, when it states them."""
+    (``optimizer_steps: null``) is compared on ``epochs`` instead, when it states them;
+    ``switches`` only where the recipe states them."""
     ours, theirs = card_facts(card), recipe_facts(model.recipe)
     if theirs['optimizer_steps'] is None:
         epochs = model.recipe.get('epochs')
         ours['optimizer_steps'] = None if epochs is None else card.stages[-1].epochs
         theirs['optimizer_steps'] = epochs
-    return {k: (ours[k], theirs[k]) for k in RECIPE_FIELDS if differs(k, ours[k], theirs[k])}
+    stated = [k for k in OPTIONAL_RECIPE_FIELDS if theirs[k] is not None]
+    return {k: (ours[k], theirs[k]) for k in RECIPE_FIELDS + tuple(stated)
+            if differs(k, ours[k], theirs[k])}

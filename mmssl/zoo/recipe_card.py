@@ -10,7 +10,7 @@ learning-rate steps in iterations, input/heatmap size, test-time flip, the evalu
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmssl.utils import walk_config
@@ -53,6 +53,8 @@ class RecipeCard:
     save_best: Optional[str]
     rule: Optional[str]
     problems: List[str]
+    #: a self-training job's paper-vs-release switches as the runner resolves them
+    switches: Optional[Dict[str, Any]] = None
 
     @property
     def optimizer_steps(self) -> Optional[int]:
@@ -80,6 +82,9 @@ class RecipeCard:
             ]
             if s.pseudo:
                 lines.append(f'  pseudo-labeled part  {s.pseudo}')
+        if self.switches:
+            lines.append('switches     ' + ', '.join(f'{k}={v}'
+                                                     for k, v in self.switches.items()))
         lines += [
             f'input size   {_fmt(self.input_size)} (w, h); heatmap {_fmt(self.heatmap_size)}',
             f'flip test    {_fmt(self.flip_test)}',
@@ -218,10 +223,11 @@ def source_names(cfg: Config) -> List[str]:
 
 
 def _self_training_stages(cfg: Config, gpus: int, sizes: Dict[str, int],
-                          problems: List[str]) -> List[StageCard]:
-    """One card per train stage of a self-training job, as the runner builds them."""
+                          problems: List[str]) -> Tuple[List[StageCard], Dict[str, Any]]:
+    """One card per train stage of a self-training job, as the runner builds them, and the
+    job's resolved paper-vs-release switches."""
     from mmssl.engine.runners import self_training_configs as sc
-    from mmssl.engine.runners.self_training_checks import plan_of
+    from mmssl.engine.runners.self_training_checks import PROTOCOL_SWITCHES, plan_of
     from mmssl.engine.runners.self_training_plan import trains_shrink_output
     settings, plan, standard = plan_of(cfg)
     labeled = sizes.get('labeled')
@@ -248,7 +254,7 @@ def _self_training_stages(cfg: Config, gpus: int, sizes: Dict[str, int],
             output = 'shrink' if trains_shrink_output(stage, standard) else 'main'
             card.pseudo = f'lambda {stage.pseudo_weight:g}, {value}, {output} output'
         cards.append(card)
-    return cards
+    return cards, {key: settings[key] for key in PROTOCOL_SWITCHES}
 
 
 def _model_facts(cfg: Config):
@@ -308,8 +314,9 @@ def recipe_card(cfg: Config, config: str = '', gpus: int = 1,
         check_schedule(cfg, config)
     except ValueError as err:
         problems.append(str(err))
+    switches = None
     if 'self_training' in cfg:
-        stages = _self_training_stages(cfg, gpus, sizes, problems)
+        stages, switches = _self_training_stages(cfg, gpus, sizes, problems)
     else:
         stages = [_stage_card(cfg, 'train', gpus, sizes, source_names(cfg), problems,
                               config or 'train')]
@@ -318,4 +325,4 @@ def recipe_card(cfg: Config, config: str = '', gpus: int = 1,
     evaluators = [_type(e) for e in (evaluator if isinstance(evaluator, list) else [evaluator])]
     ckpt = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
     return RecipeCard(config, stages, input_size, heatmap_size, flip, evaluators,
-                      ckpt.get('save_best'), ckpt.get('rule'), problems)
+                      ckpt.get('save_best'), ckpt.get('rule'), problems, switches)

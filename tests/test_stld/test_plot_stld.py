@@ -60,6 +60,11 @@ def test_several_work_dirs_of_a_label_give_mean_and_std(tmp_path):
     assert '| paper | test NME % | 8.00 +- 0.00 | 6.00 +- 0.00 | 5.00 +- 1.00 |' in text
     assert '| paper | pseudo-label NME % | 9.00 +- 0.00 | 7.00 +- 0.00 | 6.00 +- 1.00 |' in text
     assert '| one | test NME % | 8.00 | 6.00 | 4.00 |' in text
+    per_run = tool.run_table(runs, dict(paper=['seed0', 'seed1', 'seed2'], one=['seed0']))
+    assert '| paper | seed1 | 8.00 | 6.00 | 5.00 |' in per_run
+    assert '| one | seed0 | 8.00 | 6.00 | 4.00 |' in per_run
+    assert '| paper | seed2 | 9.00 | 7.00 | 7.00 |' in tool.run_table(
+        runs, dict(paper=['seed0', 'seed1', 'seed2'], one=['seed0']), 'pseudo')
     out = tmp_path / 'arms.png'
     tool.plot(runs, str(out), first_round=1)
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'

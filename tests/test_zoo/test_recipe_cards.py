@@ -66,6 +66,22 @@ def test_changed_learning_rate_or_flip_is_caught():
     assert set(compare(_card(model, cfg), model)) == {'lr', 'flip_test'}
 
 
+def test_changed_stld_protocol_is_caught():
+    model = _model('stld/stld-hm_res18_1xb16-60e_300w-5pct')
+    assert model.recipe['switches'] == dict(standard_pseudo_output='shrink',
+                                            pseudo_loss_weight_index='paper',
+                                            last_round_oversample=True)
+    cfg = Config.fromfile(str(REPO_ROOT / model.config))
+    cfg.self_training.protocol = 'paper'
+    card = _card(model, cfg)
+    assert 'standard_pseudo_output=main' in card.format()
+    assert set(compare(card, model)) == {'switches'}
+    # a recipe that does not state the switches is not compared on them
+    quiet = copy.deepcopy(model)
+    quiet.recipe.pop('switches')
+    assert not compare(card, quiet)
+
+
 def test_changed_schedule_or_batch_is_caught():
     model = _model('posedual/coco/posedual_res18_8xb8-30e_coco-1k')
     cfg = Config.fromfile(str(REPO_ROOT / model.config))

@@ -134,6 +134,20 @@ def table(runs: Dict[str, Sequence[Curves]]) -> str:
     return '\n'.join(lines)
 
 
+def run_table(runs: Dict[str, Sequence[Curves]], names: Dict[str, Sequence[str]],
+              key: str = 'test') -> str:
+    """Markdown table of ``key`` (``'test'`` or ``'pseudo'`` NME, %) with one row per run:
+    the label, the run's name (``names[label][i]``, e.g. its seed directory) and its rounds."""
+    rounds = sorted({r for group in runs.values() for c in group for r in c[key]})
+    lines = ['| run | work_dir | ' + ' | '.join(f'round {r}' for r in rounds) + ' |',
+             '|---|---|' + '---|' * len(rounds)]
+    for label, group in runs.items():
+        for name, c in zip(names[label], group):
+            cells = [f'{100 * c[key][r]:.2f}' if r in c[key] else '-' for r in rounds]
+            lines.append(f'| {label} | {name} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
 def work_dirs_of(spec: str) -> List[str]:
     """The work_dirs of a ``--runs`` value: comma-separated paths, each maybe a glob."""
     dirs = []
@@ -154,15 +168,22 @@ def main() -> None:
     parser.add_argument('--title', default='')
     parser.add_argument('--first-round', type=int, default=0,
                         help='draw rounds from this one on (the table keeps all)')
+    parser.add_argument('--per-run', action='store_true',
+                        help='also print the test and pseudo-label NME of every run')
     args = parser.parse_args()
-    runs = {}
+    runs, names = {}, {}
     for item in args.runs:
         label, sep, spec = item.partition('=')
         if not sep:
             label, spec = osp.basename(osp.normpath(item)), item
-        runs[label] = [read_run(d) for d in work_dirs_of(spec)]
+        dirs = work_dirs_of(spec)
+        runs[label] = [read_run(d) for d in dirs]
+        names[label] = [osp.basename(osp.normpath(d)) for d in dirs]
     plot(runs, args.out, args.title, args.first_round)
     print(table(runs))
+    if args.per_run:
+        for key, name in (('test', 'test NME (%)'), ('pseudo', 'pseudo-label NME (%)')):
+            print(f'\n{name} per run\n\n' + run_table(runs, names, key))
     print(f'wrote {args.out}')
 
 

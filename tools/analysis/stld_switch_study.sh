@@ -19,7 +19,8 @@
 # (configs/stld/synthetic/stld-hm_res18-w16_*), seeds SEEDS (randomness.seed: round 0 on).
 # Outputs: WORK/<arm>/seed<S>/metrics.json (tools/analysis/stld_round_metrics.py) and the
 # tables of tools/analysis/seed_study.py: per-round test NME and pseudo-label NME (%) per seed,
-# mean +- std, paired differences to the paper arm (WORK/test_nme.md, pseudo_nme.md, cost.md).
+# mean +- std, paired differences to the paper arm (WORK/test_nme.md, pseudo_nme.md, cost.md),
+# and tools/analysis/plot_stld.py's curves and per-seed tables (WORK/switch_study.png, rounds.md).
 #
 # Cost (OMP_NUM_THREADS=1, one process on the shared 2-core machine; measured on one short
 # round: ~0.27 s per training iteration of batch 16, ~0.5 s per epoch start, ~7 s per
@@ -128,3 +129,12 @@ echo "## pseudo-label NME (%) per round (against the hidden labels)"
 summary pseudo_nme.md $(for t in $ROUNDS; do echo -n "round$t/pseudo_NME "; done)
 echo "## cost: hours of the stages each run trained itself (reused stages not counted)"
 summary cost.md own_h reused_stages
+echo "## per-round curves of every arm (mean +- std over the seeds) and per-seed tables"
+RUNS=()
+for arm in paper $ARMS; do
+  [ "$arm" = paper ] && [ ${#RUNS[@]} -gt 0 ] && continue
+  RUNS+=("$arm=$(for s in $SEEDS; do echo -n "$WORK/$arm/seed$s,"; done | sed 's/,$//')")
+done
+"$PY" tools/analysis/plot_stld.py --runs "${RUNS[@]}" --first-round 2 --per-run \
+  --title "STLD switch study: ${EPOCHS}-epoch stages, seeds ${SEEDS// /, }" \
+  --out "$WORK/switch_study.png" | tee "$WORK/rounds.md"
