@@ -60,6 +60,7 @@ def _model(name_part):
 def test_changed_learning_rate_or_flip_is_caught():
     model = _model('stld/stld-hm_res18_1xb16-60e_300w-5pct')
     cfg = Config.fromfile(str(REPO_ROOT / model.config))
+    cfg.self_training.protocol = 'paper'  # the recipe's switches (the default deviates)
     assert not compare(_card(model, cfg), model)
     cfg.optim_wrapper.optimizer.lr = 1e-3
     cfg.model.test_cfg.flip_test = True
@@ -68,14 +69,19 @@ def test_changed_learning_rate_or_flip_is_caught():
 
 def test_changed_stld_protocol_is_caught():
     model = _model('stld/stld-hm_res18_1xb16-60e_300w-5pct')
-    assert model.recipe['switches'] == dict(standard_pseudo_output='shrink',
-                                            pseudo_loss_weight_index='paper',
-                                            last_round_oversample=True)
+    paper = dict(standard_pseudo_output='main', pseudo_loss_weight_index='paper',
+                 last_round_oversample=True)
+    assert model.recipe['switches'] == paper  # the recipe is the paper's text
     cfg = Config.fromfile(str(REPO_ROOT / model.config))
+    card = _card(model, cfg)  # the shipped default: the release's last-round output
+    assert 'standard_pseudo_output=shrink' in card.format()
+    assert set(compare(card, model)) == {'switches'} and 'switches' in model.deviations
     cfg.self_training.protocol = 'paper'
-    card = _card(model, cfg)
-    assert 'standard_pseudo_output=main' in card.format()
-    assert set(compare(card, model)) == {'switches'}
+    assert not compare(_card(model, cfg), model)
+    cfg.self_training.protocol = 'release'
+    assert compare(_card(model, cfg), model)['switches'][0] == dict(
+        standard_pseudo_output='shrink', pseudo_loss_weight_index='release',
+        last_round_oversample=False)
     # a recipe that does not state the switches is not compared on them
     quiet = copy.deepcopy(model)
     quiet.recipe.pop('switches')
