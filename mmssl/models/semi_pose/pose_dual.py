@@ -25,7 +25,6 @@ The model consumes the branch layout of :class:`mmssl.datasets.transforms.PoseMu
 :class:`MultiBranchPoseDataPreprocessor` (mmdet's multi-branch preprocessor); validation
 batches are plain mmpose batches.
 """
-import copy
 from contextlib import nullcontext
 from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -41,13 +40,12 @@ from mmpose.utils.typing import ConfigType, OptConfigType
 
 from .batch_augment import (apply_to_points, heatmap_argmax, joint_cutout, sample_hard_affine,
                             sample_joint_cutout, step_generator, warp_tensor)
-from .codec_consistency import CodecConsistency, build_codec_consistency
-
-PREDICT_MODES = ('net1', 'net2', 'ensemble')
+from .codec_consistency import build_codec_consistency
+from .pose_dual_inference import PREDICT_MODES, PoseDualInferenceMixin
 
 
 @MODELS.register_module()
-class PoseDual(BaseModel):
+class PoseDual(PoseDualInferenceMixin, BaseModel):
     """Dual-network semi-supervised top-down pose estimation.
 
     Args:
@@ -367,78 +365,6 @@ class PoseDual(BaseModel):
                               torch.zeros_like(scores))
         target, weights = s_codec.encode(apply_to_points(hard, joints), weights)
         return warp_tensor(x, hard), (target, weights)
-
-    # ------------------------------------------------------------------ inference
-    def predict(self, inputs: torch.Tensor, data_samples: list) -> list:
-        """Predict with ``predict_on``: one network, or the ensemble of both (averaged
-        heatmaps / SimCC vectors, score-weighted coordinates)."""
-        if self.predict_on != 'ensemble':
-            return self._unwrap(getattr(self, self.predict_on)).predict(inputs, data_samples)
-        return self.predict_modes_at_once(inputs, data_samples, ['ensemble'])['ensemble']
-
-    def predict_modes_at_once(self, inputs: torch.Tensor, data_samples: list,
-                              modes: Sequence[str]) -> Dict[str, list]:
-        """Predictions of several modes from one forward pass of each network.
-
-        Heads decoded through their codecs go to :meth:`_codec_predict`. Each network's heatmaps (flip-tested by its head when its ``test_cfg`` says so) give
-        its own prediction and, averaged, the ensemble's; every mode gets its own copy of the
-        data samples. Used by :class:`~mmssl.engine.loops.MultiModelValLoop`.
-        """
-        unknown = [m for m in modes if m not in self.predict_modes]
-        if unknown:
-            raise ValueError(f'unknown prediction modes {unknown}; {self.predict_modes}')
-        needed = self.net_names if 'ensemble' in modes else list(modes)
-        if self._codecs[0] is not None:
-            return self._codec_predict(inputs, data_samples, modes, needed)
-        preds, heatmaps = {}, {}
-        for name in needed:
-            net = self._unwrap(getattr(self, name))
-            test_cfg = dict(net.test_cfg, output_heatmaps=True)
-            feats = net.extract_feat(inputs)
-            if test_cfg.get('flip_test', False):
-                feats = [feats, net.extract_feat(inputs.flip(-1))]
-            preds[name], fields = net.head.predict(feats, data_samples, test_cfg=test_cfg)
-            heatmaps[name] = torch.stack([f.heatmaps for f in fields])
-        out = {}
-        for i, mode in enumerate(modes):
-            samples = data_samples if i == len(modes) - 1 else copy.deepcopy(data_samples)
-            if mode == 'ensemble':
-                first = self.nets[0]
-                mean = torch.stack([heatmaps[n] for n in self.net_names]).mean(0)
-                out[mode] = first.add_pred_to_datasample(first.head.decode(mean), None,
-                                                         samples)
-            else:
-                net = self._unwrap(getattr(self, mode))
-                out[mode] = net.add_pred_to_datasample(preds[mode], None, samples)
-        return out
-
-    def _codec_predict(self, inputs: torch.Tensor, data_samples: list, modes: Sequence[str],
-                       needed: Sequence[str]) -> Dict[str, list]:
-        """:meth:`predict_modes_at_once` for heads decoded by their codecs: one head pass
-        per network; the ensemble averages SimCC vectors or score-weights coordinates."""
-        preds, raw = {}, {}
-        for name in needed:
-            index = self.net_names.index(name)
-            net = self._unwrap(getattr(self, name))
-            feats = net.extract_feat(inputs)
-            if net.test_cfg.get('flip_test', False):
-                feats = [feats, net.extract_feat(inputs.flip(-1))]
-            preds[name], raw[name] = self._codecs[index].predict(net, feats, data_samples,
-                                                                 net.test_cfg)
-        out = {}
-        for i, mode in enumerate(modes):
-            samples = data_samples if i == len(modes) - 1 else copy.deepcopy(data_samples)
-            if mode == 'ensemble':
-                first = self._codecs[0]
-                if len({type(c) for c in self._codecs}) == 1:
-                    mean = first.ensemble([raw[n] for n in self.net_names])
-                else:  # different head families: their decoded keypoints, score-weighted
-                    mean = CodecConsistency.ensemble(first, [preds[n] for n in self.net_names])
-                out[mode] = self.nets[0].add_pred_to_datasample(mean, None, samples)
-            else:
-                net = self._unwrap(getattr(self, mode))
-                out[mode] = net.add_pred_to_datasample(preds[mode], None, samples)
-        return out
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self, *args, destination=None, prefix: str = '', keep_vars: bool = False):
