@@ -19,6 +19,8 @@ RECIPE_FIELDS = ('optimizer_steps', 'batch', 'lr', 'input_size', 'flip_test')
 #: recipe fields compared where a recipe states them (``switches``: a self-training job's
 #: paper-vs-release switches, e.g. STLD's last-round output)
 OPTIONAL_RECIPE_FIELDS = ('switches',)
+#: fields a ``Deviations`` entry may name
+DEVIATION_FIELDS = RECIPE_FIELDS + OPTIONAL_RECIPE_FIELDS
 STEP_TOLERANCE = 0.02  # epochs end on whole batches: steps may differ by rounding
 
 
@@ -92,10 +94,9 @@ def load_metafile(path: str) -> Tuple[List[dict], List[ZooModel]]:
             _need(recipe, key, f'{where} Metadata.Recipe')
         deviations = {}
         for dev in meta.get('Deviations') or []:
-            known = RECIPE_FIELDS + OPTIONAL_RECIPE_FIELDS
-            if not dev.get('field') in known or not str(dev.get('why', '')).strip():
+            if not dev.get('field') in DEVIATION_FIELDS or not str(dev.get('why', '')).strip():
                 raise MetafileError(f'{where}: each Deviation needs a field in '
-                                    f'{known} and a non-empty "why", got {dev}')
+                                    f'{DEVIATION_FIELDS} and a non-empty "why", got {dev}')
             deviations[dev['field']] = dev['why']
         results = []
         for j, res in enumerate(raw.get('Results') or []):
